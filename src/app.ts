@@ -1,0 +1,143 @@
+// Builds the Express app from its dependencies; src/server.ts listens.
+// Request path: helmet -> request id + log -> CORS -> JSON body -> router
+// (auth -> role -> Zod parse -> service -> mapper) -> problem+json errors.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import cors from "cors";
+import express, { type RequestHandler } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import swaggerUi from "swagger-ui-express";
+import YAML from "yaml";
+import type { AppContext } from "./context.ts";
+import { authenticate } from "./auth/middleware.ts";
+import { authRoutes } from "./auth/routes.ts";
+import { adminArticleRoutes, publicArticleRoutes } from "./articles/routes.ts";
+import { adminCommentRoutes, publicCommentRoutes } from "./comments/routes.ts";
+import { adminEditorRoutes } from "./editors/routes.ts";
+import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
+import { pendingMigrations } from "./db/migrate.ts";
+import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// src/ when run from source, dist/src/ when built.
+const repoRoot = fs.existsSync(path.join(here, "..", "openapi.yaml")) ? path.join(here, "..") : path.join(here, "..", "..");
+export const OPENAPI_PATH = path.join(repoRoot, "openapi.yaml");
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(ctx: AppContext): express.Express {
+  const { config } = ctx;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.TRUST_PROXY === "true" ? true : config.TRUST_PROXY === "false" ? false : config.TRUST_PROXY);
+  app.set("query parser", "simple");
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          // Swagger UI's "Try it out" must reach this server over plain http too.
+          upgradeInsecureRequests: null,
+          imgSrc: ["'self'", "data:"],
+        },
+      },
+    }),
+  );
+
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId(req, res) {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
+      serializers: {
+        // Never log credentials: only method, path and client address.
+        req: (req) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  const publicCors = cors({
+    origin: config.CORS_PUBLIC_ORIGINS.includes("*") ? "*" : config.CORS_PUBLIC_ORIGINS,
+    exposedHeaders: ["X-Request-Id", "Location"],
+    maxAge: 600,
+  });
+  const adminCors = cors({
+    origin: config.CORS_ADMIN_ORIGINS.length ? config.CORS_ADMIN_ORIGINS : false,
+    exposedHeaders: ["X-Request-Id", "Location"],
+    maxAge: 600,
+  });
+
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+
+  // --- operations ---
+  app.get("/healthz", (_req, res) => {
+    res.set("Cache-Control", "no-store").json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    let pending: string[];
+    try {
+      pending = await pendingMigrations(ctx.db);
+    } catch {
+      throw new HttpError(503, "not-ready", "The database is not reachable.");
+    }
+    if (pending.length) throw new HttpError(503, "not-ready", `Pending migrations: ${pending.join(", ")}.`);
+    res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind });
+  });
+
+  // --- docs ---
+  const specText = fs.readFileSync(OPENAPI_PATH, "utf8");
+  const spec = YAML.parse(specText);
+  app.get("/openapi.yaml", publicCors, (_req, res) => {
+    res.type("application/yaml").send(specText);
+  });
+  app.get("/openapi.json", publicCors, (_req, res) => {
+    res.json(spec);
+  });
+  app.use("/docs", swaggerUi.serve, swaggerUi.setup(spec, {
+    customSiteTitle: "Dateline API",
+    swaggerOptions: { persistAuthorization: true, validatorUrl: null },
+  }));
+  app.get("/", (_req, res) => {
+    res.json({ name: "Dateline", docs: "/docs", openapi: "/openapi.yaml", api: "/api/v1" });
+  });
+
+  // --- editor API: JWT, editor CORS, never cached ---
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set("Cache-Control", "no-store");
+    next();
+  };
+  app.use("/api/v1/auth", adminCors, noStore);
+  app.use("/api/v1", authRoutes(ctx));
+  const admin = express.Router();
+  admin.use(adminCors, noStore, authenticate(ctx));
+  admin.use(adminEditorRoutes(ctx));
+  admin.use(adminArticleRoutes(ctx));
+  admin.use(adminSectionRoutes(ctx));
+  admin.use(adminCommentRoutes(ctx));
+  app.use("/api/v1/admin", admin);
+
+  // --- public read API: any origin, cacheable for a short while ---
+  const publicApi = express.Router();
+  publicApi.use(publicCors, (req, res, next) => {
+    res.set("Cache-Control", req.method === "GET" ? "public, max-age=30" : "no-store");
+    next();
+  });
+  publicApi.use(publicArticleRoutes(ctx));
+  publicApi.use(publicCommentRoutes(ctx));
+  publicApi.use(publicSectionRoutes(ctx));
+  app.use("/api/v1", publicApi);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

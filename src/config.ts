@@ -1,0 +1,79 @@
+// Configuration is read from the environment once, at start, and validated
+// here. A bad value stops the process with a message naming the variable.
+// Every key is mirrored, with its default, in .env.example.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const list = z
+  .string()
+  .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+
+const bytes = z
+  .string()
+  .regex(/^\d+(b|kb|mb)?$/i, "a size such as 1mb, 512kb or 1048576")
+  .transform((v) => {
+    const m = /^(\d+)(b|kb|mb)?$/i.exec(v)!;
+    const n = Number(m[1]);
+    const unit = (m[2] ?? "b").toLowerCase();
+    return unit === "mb" ? n * 1024 * 1024 : unit === "kb" ? n * 1024 : n;
+  });
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default("0.0.0.0"),
+    DATA_DIR: z.string().min(1).default("./data"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    JWT_ISSUER: z.string().default("dateline"),
+    JWT_AUDIENCE: z.string().default("dateline-admin"),
+    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
+    ADMIN_EMAIL: z.string().email().optional(),
+    ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+    ADMIN_NAME: z.string().min(1).default("Administrator"),
+    SEED_DEMO: bool.default(true),
+    BODY_LIMIT: bytes.default(1024 * 1024),
+    CORS_PUBLIC_ORIGINS: list.default(["*"]),
+    CORS_ADMIN_ORIGINS: list.default([]),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TRUST_PROXY: z.string().default("loopback"),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === "production" && !c.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required when NODE_ENV=production" });
+    }
+    if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [c.ADMIN_EMAIL ? "ADMIN_PASSWORD" : "ADMIN_EMAIL"],
+        message: "ADMIN_EMAIL and ADMIN_PASSWORD must be set together",
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings (e.g. `FOO=` in a .env file) count as unset.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== ""),
+  );
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,125 @@
+// Opens the database: embedded PGlite (a real PostgreSQL compiled to Wasm,
+// in-process) when DATABASE_URL is unset, a PostgreSQL server through the pg
+// driver adapter when it is set. Both run the same schema and migrations.
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "../generated/prisma/client.ts";
+
+/** Runs SQL on one connection, outside Prisma (migrations, locks). */
+export interface RawConnection {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Several statements, no parameters. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database {
+  kind: "pglite" | "postgresql";
+  prisma: PrismaClient;
+  /** Gives `fn` one dedicated connection for its whole run. */
+  withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgresql:// URL; PGlite when absent. */
+  url?: string;
+  /** PGlite data directory; in-memory when absent. */
+  dataDir?: string;
+  /** PostgreSQL schema to use instead of public (tests isolate by schema). */
+  schema?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (!opts.url) return openPGlite(opts.dataDir);
+  // Accept Prisma's `?schema=name` convention in DATABASE_URL.
+  const url = new URL(opts.url);
+  const schema = opts.schema ?? (url.searchParams.get("schema") || undefined);
+  url.searchParams.delete("schema");
+  return openPostgres(url.toString(), { ...opts, schema });
+}
+
+async function openPGlite(dataDir?: string): Promise<Database> {
+  let pglite: PGlite;
+  if (dataDir) {
+    // PGlite creates its own directory but not the parent.
+    fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+    pglite = new PGlite(dataDir);
+  } else {
+    pglite = new PGlite();
+  }
+  await pglite.waitReady;
+  // pglite-prisma-adapter 0.6 is typed against an older driver-adapter-utils
+  // than Prisma 6.19's; the runtime contract is the same (tested both ways).
+  const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
+  const prisma = new PrismaClient({ adapter });
+  const conn: RawConnection = {
+    async query(sql, params) {
+      return (await pglite.query(sql, params)).rows as never;
+    },
+    async exec(sql) {
+      await pglite.exec(sql);
+    },
+  };
+  return {
+    kind: "pglite",
+    prisma,
+    // A PGlite instance is a single connection already.
+    withConnection: (fn) => fn(conn),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
+  const schema = opts.schema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    // Unqualified names (the migrations' and raw queries') resolve in the schema.
+    options: schema ? `-c search_path=${schema}` : undefined,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on("error", () => {});
+  if (schema) {
+    const c = await pool.connect();
+    try {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      c.release();
+    }
+  }
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool, schema ? { schema } : undefined),
+  });
+  return {
+    kind: "postgresql",
+    prisma,
+    async withConnection(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          async query(sql, params) {
+            return (await client.query(sql, params as unknown[])).rows;
+          },
+          async exec(sql) {
+            await client.query(sql);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

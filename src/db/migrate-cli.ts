@@ -1,0 +1,20 @@
+// `npm run db:migrate`: applies pending migrations and exits, for deployments
+// that migrate before rolling out new app instances.
+import path from "node:path";
+import { ConfigError, loadConfig } from "../config.ts";
+import { openDatabase } from "./client.ts";
+import { migrate } from "./migrate.ts";
+
+try {
+  const config = loadConfig();
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: path.join(config.DATA_DIR, "pglite"), poolSize: 1 });
+  try {
+    const ran = await migrate(db, (m) => console.log(m));
+    console.log(ran.length ? `applied ${ran.length} migration(s) on ${db.kind}` : `database (${db.kind}) is up to date`);
+  } finally {
+    await db.close();
+  }
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,135 @@
+// One error type and one renderer. Everything that goes wrong in a request
+// becomes an HttpError and leaves as application/problem+json (RFC 9457).
+// Unknown errors are logged in full and answered with a bare 500.
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { z } from "zod";
+import { Prisma } from "../generated/prisma/client.ts";
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (msg: string, errors?: FieldError[]) =>
+  new HttpError(400, "validation-error", msg, errors);
+export const unauthorized = (msg = "Authentication required.") =>
+  new HttpError(401, "unauthorized", msg, undefined, { "WWW-Authenticate": 'Bearer realm="dateline"' });
+export const forbidden = (msg = "You are not allowed to do this.") => new HttpError(403, "forbidden", msg);
+export const notFound = (what = "Resource") => new HttpError(404, "not-found", `${what} not found.`);
+export const conflict = (msg: string, code = "conflict") => new HttpError(409, code, msg);
+
+export function zodToFieldErrors(err: z.ZodError, prefix?: string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of err.issues) {
+    const base = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        out.push({ path: base ? `${base}.${key}` : key, message: "Unknown field." });
+      }
+    } else {
+      out.push({ path: base || "(root)", message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** The PostgreSQL SQLSTATE and detail behind an error, if any. */
+function pgError(err: unknown): { code: string; detail?: string } | undefined {
+  // adapter-pg maps these to P2002/P2003; pglite-prisma-adapter 0.6 passes
+  // the raw PostgreSQL error through as DriverAdapterError's cause.
+  for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return { code: e.code, detail: e.detail };
+    if (typeof e.originalCode === "string") return { code: e.originalCode, detail: e.originalMessage };
+  }
+  return undefined;
+}
+
+function uniqueViolation(fields: string[]): HttpError {
+  return new HttpError(409, "already-exists", `A record with this ${fields.join(", ")} already exists.`,
+    fields.map((f) => ({ path: f, message: "Already taken." })));
+}
+
+/** Translates database errors that a client can cause into 4xx. */
+function translatePrisma(err: unknown): HttpError | undefined {
+  const pg = pgError(err);
+  if (pg?.code === "23505") {
+    const m = /Key \(([^)]+)\)=/.exec(pg.detail ?? "");
+    return uniqueViolation(m ? m[1].split(",").map((f) => f.trim().replace(/"/g, "")) : ["value"]);
+  }
+  if (pg?.code === "23503") return conflict("The record is still referenced by other records.", "in-use");
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    if (err.code === "P2002") {
+      // With driver adapters the fields sit under meta.driverAdapterError.
+      const meta = err.meta as { target?: string[] | string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined;
+      const target = meta?.target ?? meta?.driverAdapterError?.cause?.constraint?.fields ?? "value";
+      return uniqueViolation((Array.isArray(target) ? target : [target]).map((f) => f.replace(/"/g, "")));
+    }
+    if (err.code === "P2025") return notFound();
+    if (err.code === "P2003") return conflict("The record is still referenced by other records.", "in-use");
+  }
+  return undefined;
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, "not-found", `No route for ${req.method} ${req.path}.`));
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  let httpErr: HttpError;
+  if (err instanceof HttpError) {
+    httpErr = err;
+  } else if (err instanceof z.ZodError) {
+    httpErr = badRequest("The request is invalid.", zodToFieldErrors(err));
+  } else if (err?.type === "entity.parse.failed") {
+    httpErr = new HttpError(400, "malformed-json", "The request body is not valid JSON.");
+  } else if (err?.type === "entity.too.large") {
+    httpErr = new HttpError(413, "body-too-large", `The request body exceeds the limit of ${err.limit} bytes.`);
+  } else if (err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") {
+    httpErr = new HttpError(415, "unsupported-encoding", "Unsupported body encoding.");
+  } else {
+    httpErr = translatePrisma(err) ?? new HttpError(500, "internal", "An unexpected error occurred.");
+  }
+  if (httpErr.status >= 500) req.log?.error({ err }, "request failed");
+  if (res.headersSent) return;
+  res.setHeader("Cache-Control", "no-store");
+  for (const [k, v] of Object.entries(httpErr.headers ?? {})) res.setHeader(k, v);
+  res
+    .status(httpErr.status)
+    .type("application/problem+json")
+    .json({
+      type: `urn:dateline:problem:${httpErr.code}`,
+      title: TITLES[httpErr.status] ?? "Error",
+      status: httpErr.status,
+      detail: httpErr.message,
+      instance: req.originalUrl,
+      requestId: String(req.id ?? ""),
+      ...(httpErr.errors ? { errors: httpErr.errors } : {}),
+    });
+};

@@ -1,0 +1,45 @@
+import type { Section } from "../generated/prisma/client.ts";
+import type { SectionRow, SectionTree } from "./service.ts";
+
+export const sectionRef = (s: Pick<Section, "slug" | "name">) => ({ slug: s.slug, name: s.name });
+
+export interface PublicSectionNode {
+  slug: string;
+  name: string;
+  description: string;
+  children: PublicSectionNode[];
+}
+
+export function publicTree(tree: SectionTree, parentId: number | null = null): PublicSectionNode[] {
+  return (tree.children.get(parentId) ?? []).map((s) => ({
+    slug: s.slug,
+    name: s.name,
+    description: s.description,
+    children: publicTree(tree, s.id),
+  }));
+}
+
+export function publicSection(tree: SectionTree, s: SectionRow) {
+  return {
+    slug: s.slug,
+    name: s.name,
+    description: s.description,
+    breadcrumb: tree.breadcrumb(s.id).map(sectionRef),
+    children: (tree.children.get(s.id) ?? []).map(sectionRef),
+  };
+}
+
+type AdminSectionRow = Section & { parent: { id: number; slug: string; name: string } | null };
+
+export function adminSection(s: AdminSectionRow) {
+  return {
+    id: s.id,
+    slug: s.slug,
+    name: s.name,
+    description: s.description,
+    position: s.position,
+    parent: s.parent ? { id: s.parent.id, slug: s.parent.slug, name: s.parent.name } : null,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,60 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { requireRole } from "../auth/middleware.ts";
+import { notFound } from "../http/errors.ts";
+import { idParams, route, slugParams, slugSchema } from "../http/validate.ts";
+import { adminSection, publicSection, publicTree } from "./mappers.ts";
+import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadTree, updateSection } from "./service.ts";
+
+export function publicSectionRoutes(ctx: AppContext): Router {
+  const r = Router();
+  r.get("/sections", route({}, async (_i, _req, res) => {
+    res.json({ data: publicTree(await loadTree(ctx.prisma)) });
+  }));
+  r.get("/sections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
+    const tree = await loadTree(ctx.prisma);
+    const s = tree.bySlug.get(params.slug);
+    if (!s) throw notFound("Section");
+    res.json(publicSection(tree, s));
+  }));
+  return r;
+}
+
+const sectionFields = {
+  slug: slugSchema,
+  name: z.string().trim().min(1).max(120),
+  description: z.string().max(1000),
+  parent: slugSchema.nullable(),
+  position: z.number().int().min(-100000).max(100000),
+};
+
+const createBody = z.strictObject({
+  ...sectionFields,
+  description: sectionFields.description.optional(),
+  parent: sectionFields.parent.optional(),
+  position: sectionFields.position.optional(),
+});
+const updateBody = z.strictObject(sectionFields).partial();
+
+export function adminSectionRoutes(ctx: AppContext): Router {
+  const r = Router();
+  r.get("/sections", route({}, async (_i, _req, res) => {
+    res.json({ data: (await listSectionsAdmin(ctx.prisma)).map(adminSection) });
+  }));
+  r.get("/sections/:id", route({ params: idParams }, async ({ params }, _req, res) => {
+    res.json(adminSection(await getSectionAdmin(ctx.prisma, params.id)));
+  }));
+  r.post("/sections", requireRole("ADMIN"), route({ body: createBody }, async ({ body }, _req, res) => {
+    const s = await createSection(ctx.prisma, body);
+    res.status(201).location(`/api/v1/admin/sections/${s.id}`).json(adminSection(s));
+  }));
+  r.patch("/sections/:id", requireRole("ADMIN"), route({ params: idParams, body: updateBody }, async ({ params, body }, _req, res) => {
+    res.json(adminSection(await updateSection(ctx.prisma, params.id, body)));
+  }));
+  r.delete("/sections/:id", requireRole("ADMIN"), route({ params: idParams }, async ({ params }, _req, res) => {
+    await deleteSection(ctx.prisma, params.id);
+    res.status(204).end();
+  }));
+  return r;
+}

@@ -1,0 +1,148 @@
+// Sections form a tree (English > Foreign Affairs, China, ...). The whole
+// table is small, so tree questions (descendants, breadcrumbs) are answered
+// from one query of all rows rather than recursive SQL.
+import type { Prisma, PrismaClient, Section } from "../generated/prisma/client.ts";
+import { HttpError, conflict, notFound } from "../http/errors.ts";
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export type SectionRow = Pick<Section, "id" | "slug" | "name" | "description" | "parentId" | "position">;
+
+export class SectionTree {
+  readonly byId = new Map<number, SectionRow>();
+  readonly bySlug = new Map<string, SectionRow>();
+  readonly children = new Map<number | null, SectionRow[]>();
+
+  constructor(rows: SectionRow[]) {
+    const sorted = [...rows].sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));
+    for (const r of sorted) {
+      this.byId.set(r.id, r);
+      this.bySlug.set(r.slug, r);
+      const list = this.children.get(r.parentId) ?? [];
+      list.push(r);
+      this.children.set(r.parentId, list);
+    }
+  }
+
+  /** The section and everything below it. */
+  descendantIds(id: number): number[] {
+    const out: number[] = [];
+    const stack = [id];
+    while (stack.length) {
+      const cur = stack.pop()!;
+      out.push(cur);
+      for (const c of this.children.get(cur) ?? []) stack.push(c.id);
+    }
+    return out;
+  }
+
+  /** Root first, ending with the section itself. */
+  breadcrumb(id: number): SectionRow[] {
+    const out: SectionRow[] = [];
+    const seen = new Set<number>();
+    let cur = this.byId.get(id);
+    while (cur && !seen.has(cur.id)) {
+      seen.add(cur.id);
+      out.unshift(cur);
+      cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId);
+    }
+    return out;
+  }
+}
+
+export async function loadTree(db: Db): Promise<SectionTree> {
+  const rows = await db.section.findMany({
+    select: { id: true, slug: true, name: true, description: true, parentId: true, position: true },
+  });
+  return new SectionTree(rows);
+}
+
+export interface SectionInput {
+  slug?: string;
+  name?: string;
+  description?: string;
+  parent?: string | null;
+  position?: number;
+}
+
+async function resolveParent(db: Db, parent: string | null | undefined, selfId?: number) {
+  if (parent === undefined) return undefined;
+  if (parent === null) return null;
+  const tree = await loadTree(db);
+  const p = tree.bySlug.get(parent);
+  if (!p) {
+    throw new HttpError(400, "validation-error", "The request is invalid.", [
+      { path: "body.parent", message: `No section with slug "${parent}".` },
+    ]);
+  }
+  if (selfId !== undefined && tree.descendantIds(selfId).includes(p.id)) {
+    throw new HttpError(400, "validation-error", "The request is invalid.", [
+      { path: "body.parent", message: "A section cannot be moved under itself or its descendants." },
+    ]);
+  }
+  return p.id;
+}
+
+const adminInclude = { parent: { select: { id: true, slug: true, name: true } } } as const;
+
+export async function createSection(db: PrismaClient, input: Required<Pick<SectionInput, "slug" | "name">> & SectionInput) {
+  return db.$transaction(async (tx) => {
+    const parentId = await resolveParent(tx, input.parent);
+    return tx.section.create({
+      data: {
+        slug: input.slug,
+        name: input.name,
+        description: input.description ?? "",
+        position: input.position ?? 0,
+        parentId: parentId ?? null,
+      },
+      include: adminInclude,
+    });
+  });
+}
+
+export async function updateSection(db: PrismaClient, id: number, input: SectionInput) {
+  return db.$transaction(async (tx) => {
+    const existing = await tx.section.findUnique({ where: { id } });
+    if (!existing) throw notFound("Section");
+    const parentId = await resolveParent(tx, input.parent, id);
+    return tx.section.update({
+      where: { id },
+      data: {
+        slug: input.slug,
+        name: input.name,
+        description: input.description,
+        position: input.position,
+        parentId,
+      },
+      include: adminInclude,
+    });
+  });
+}
+
+export async function deleteSection(db: PrismaClient, id: number) {
+  await db.$transaction(async (tx) => {
+    const s = await tx.section.findUnique({
+      where: { id },
+      include: { _count: { select: { children: true, articles: true } } },
+    });
+    if (!s) throw notFound("Section");
+    if (s._count.children > 0 || s._count.articles > 0) {
+      throw conflict(
+        `Section "${s.slug}" still has ${s._count.children} child section(s) and ${s._count.articles} article(s).`,
+        "section-in-use",
+      );
+    }
+    await tx.section.delete({ where: { id } });
+  });
+}
+
+export async function getSectionAdmin(db: Db, id: number) {
+  const s = await db.section.findUnique({ where: { id }, include: adminInclude });
+  if (!s) throw notFound("Section");
+  return s;
+}
+
+export async function listSectionsAdmin(db: Db) {
+  return db.section.findMany({ include: adminInclude, orderBy: [{ position: "asc" }, { name: "asc" }, { id: "asc" }] });
+}

@@ -1,0 +1,29 @@
+import type { ArticleKind, CommentStatus } from "../generated/prisma/client.ts";
+
+export interface DemoContent {
+  /** Parents listed before their children. */
+  sections: { slug: string; name: string; description: string; parent?: string; position: number }[];
+  editors: { key: string; name: string; email: string; role: "EDITOR" | "WRITER" }[];
+  tags: { slug: string; name: string }[];
+  articles: {
+    key: string;
+    slug: string;
+    headline: string;
+    summary: string;
+    dateline?: string;
+    source?: string;
+    byline?: string;
+    kind: ArticleKind;
+    section: string;
+    /** ISO 8601 with offset; null for a draft. */
+    publishedAt: string | null;
+    /** Plain text paragraphs; may contain <em>, <strong> or <a href>. */
+    paragraphs: string[];
+    /** Editor keys, in credit order. */
+    editors: string[];
+    /** Article keys, in "We Recommend" order. */
+    related: string[];
+    tags: string[];
+    comments?: { name: string; body: string; status: CommentStatus }[];
+  }[];
+}

@@ -1,0 +1,84 @@
+// Process entry point: config, database, migrations, first admin, demo
+// content, then listen. SIGTERM/SIGINT stop accepting, let in-flight requests
+// finish, close the database and exit 0.
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "./config.ts";
+import { createApp } from "./app.ts";
+import { createTokenService } from "./auth/tokens.ts";
+import { openDatabase } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import { ensureAdmin } from "./seed/admin.ts";
+import { seedDemo } from "./seed/demo.ts";
+import { jwtSecret } from "./secrets.ts";
+
+/** Reads ./.env if present; variables already in the environment win. */
+function loadDotEnv() {
+  if (!fs.existsSync(".env")) return;
+  for (const [k, v] of Object.entries(parseEnv(fs.readFileSync(".env", "utf8")))) {
+    if (process.env[k] === undefined) process.env[k] = v;
+  }
+}
+
+async function main() {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino({
+    level: config.LOG_LEVEL,
+    redact: ["req.headers.authorization", "req.headers.cookie", "password", "*.password"],
+  });
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: path.join(config.DATA_DIR, "pglite"),
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  logger.info({ database: db.kind }, "database opened");
+  await migrate(db, (msg) => logger.info(msg));
+  await ensureAdmin(db.prisma, config, logger);
+  if (config.SEED_DEMO) {
+    if (await seedDemo(db.prisma)) logger.info("seeded demo content into the empty database");
+  }
+  const tokens = createTokenService(config, jwtSecret(config, logger));
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger });
+  const server = app.listen(config.PORT, config.HOST, () => {
+    const addr = server.address();
+    const port = typeof addr === "object" && addr ? addr.port : config.PORT;
+    logger.info({ port }, `Dateline listening on http://localhost:${port} (docs at /docs)`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("in-flight requests did not finish in time; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    server.close(async () => {
+      await db.close();
+      logger.info("stopped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Dateline failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { loadConfig } from "../src/config.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { seedDemo } from "../src/seed/demo.ts";
+import { startTestApp, type TestApp } from "./support/harness.ts";
+
+let t: TestApp;
+before(async () => {
+  t = await startTestApp({ CORS_ADMIN_ORIGINS: "https://newsroom.example" });
+});
+after(() => t.close());
+
+describe("operations", () => {
+  it("reports liveness and readiness", async () => {
+    const h = await t.get("/healthz");
+    assert.equal(h.status, 200);
+    const r = await t.get("/readyz");
+    assert.equal(r.status, 200);
+    assert.equal(r.body.database, t.db.kind);
+  });
+
+  it("serves openapi.yaml and Swagger UI", async () => {
+    const spec = await t.get("/openapi.yaml");
+    assert.equal(spec.status, 200);
+    assert.match(spec.text, /^openapi: 3\.1/m);
+    const docs = await fetch(new URL("/docs/", `http://127.0.0.1:${(t.server.address() as { port: number }).port}`));
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui/);
+    assert.match(docs.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  });
+
+  it("sets security headers, a request id and cache policy", async () => {
+    const res = await t.get("/api/v1/sections", { headers: { "X-Request-Id": "abc-123" } });
+    assert.equal(res.headers["x-request-id"], "abc-123");
+    assert.equal(res.headers["x-content-type-options"], "nosniff");
+    assert.ok(res.headers["content-security-policy"]);
+    assert.equal(res.headers["x-powered-by"], undefined);
+    assert.equal(res.headers["cache-control"], "public, max-age=30");
+    const generated = await t.get("/api/v1/sections", { headers: { "X-Request-Id": "bad id with spaces" } });
+    assert.match(generated.headers["x-request-id"], /^[0-9a-f-]{36}$/);
+    const err = await t.get("/api/v1/articles/missing");
+    assert.equal(err.headers["cache-control"], "no-store");
+    assert.equal(err.body.requestId, err.headers["x-request-id"]);
+  });
+
+  it("answers CORS for any origin on public reads, only listed origins on the editor API", async () => {
+    const pub = await t.get("/api/v1/sections", { headers: { Origin: "https://anywhere.example" } });
+    assert.equal(pub.headers["access-control-allow-origin"], "*");
+    const me = await t.get("/api/v1/admin/me", { token: t.admin.token, headers: { Origin: "https://newsroom.example" } });
+    assert.equal(me.headers["access-control-allow-origin"], "https://newsroom.example");
+    const other = await t.get("/api/v1/admin/me", { token: t.admin.token, headers: { Origin: "https://evil.example" } });
+    assert.equal(other.headers["access-control-allow-origin"], undefined);
+  });
+
+  it("applies migrations idempotently", async () => {
+    assert.deepEqual(await migrate(t.db), []);
+  });
+});
+
+describe("demo content", () => {
+  it("seeds an empty database once, in the reference page's shape", async () => {
+    const d = await startTestApp();
+    try {
+      assert.equal(await seedDemo(d.db.prisma), true);
+      assert.equal(await seedDemo(d.db.prisma), false, "never seeds a non-empty database");
+      const china = await d.get("/api/v1/articles?section=china&limit=100");
+      assert.ok(china.body.data.length >= 10);
+      const photos = await d.get("/api/v1/articles?section=photos&kind=PHOTO_STORY&limit=100");
+      assert.ok(photos.body.data.length >= 8);
+      const fa = await d.get("/api/v1/articles?section=foreign-affairs&limit=100");
+      const flagship = fa.body.data.find((a: { publishedAt: string }) => a.publishedAt === "2013-06-08T06:55:00.000Z");
+      assert.ok(flagship, "the flagship story published 14:55 June 08, 2013 UTC+8");
+      const full = await d.get(`/api/v1/articles/${flagship.slug}`);
+      assert.equal(full.body.dateline, "CHENGDU");
+      assert.ok(full.body.source);
+      assert.equal(full.body.editors.length, 2);
+      assert.deepEqual(full.body.breadcrumb.map((b: { name: string }) => b.name), ["English", "Foreign Affairs"]);
+      assert.ok(full.body.related.length >= 3);
+      assert.ok(full.body.related.some((r: { kind: string }) => r.kind === "ANALYSIS"));
+      assert.ok(full.body.commentCount >= 2);
+      const comments = await d.get(`/api/v1/articles/${flagship.slug}/comments`);
+      assert.equal(comments.body.data.length, full.body.commentCount);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+describe("configuration", () => {
+  it("refuses to start in production without JWT_SECRET, naming the variable", () => {
+    assert.throws(() => loadConfig({ NODE_ENV: "production" }), /JWT_SECRET/);
+    assert.throws(() => loadConfig({ PORT: "eighty" }), /PORT/);
+    assert.throws(() => loadConfig({ DATABASE_URL: "mysql://x" }), /DATABASE_URL/);
+    assert.throws(() => loadConfig({ ADMIN_EMAIL: "a@b.c" }), /ADMIN_PASSWORD/);
+    const c = loadConfig({});
+    assert.equal(c.PORT, 3000);
+    assert.equal(c.BODY_LIMIT, 1024 * 1024);
+    assert.equal(c.JWT_TTL_SECONDS, 900);
+  });
+});
+
+describe("the server process", () => {
+  it("starts on a fresh data directory, seeds, serves, and exits 0 on SIGTERM", { timeout: 120_000 }, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "info", NODE_ENV: "development" };
+    delete env.JWT_SECRET;
+    delete env.ADMIN_EMAIL;
+    delete env.ADMIN_PASSWORD;
+    let schema: string | undefined;
+    if (process.env.DATABASE_URL) {
+      schema = `t_proc_${crypto.randomBytes(4).toString("hex")}`;
+      const u = new URL(process.env.DATABASE_URL);
+      u.searchParams.set("schema", schema);
+      env.DATABASE_URL = u.toString();
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
+        const check = () => {
+          const m = /"port":(\d+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          } else setTimeout(check, 100);
+        };
+        check();
+      });
+      const base = `http://127.0.0.1:${port}`;
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      const list = (await (await fetch(`${base}/api/v1/articles?section=china`)).json()) as { data: unknown[] };
+      assert.ok(list.data.length > 0, "demo content served");
+      const password = fs.readFileSync(path.join(dataDir, "initial-admin-password"), "utf8").trim();
+      assert.match(out, new RegExp(password), "the generated password is printed once");
+      assert.doesNotMatch(out.replace(/password: \S+/, ""), new RegExp(password), "and only once");
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "admin@dateline.local", password }),
+      });
+      assert.equal(login.status, 200);
+      assert.ok(fs.existsSync(path.join(dataDir, "jwt-secret")));
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, out);
+      assert.match(out, /"msg":"stopped"/);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await t.db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    }
+  });
+});

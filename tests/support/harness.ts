@@ -1,0 +1,135 @@
+// Starts the real app on a fresh, migrated database for one test file:
+// an in-memory PGlite by default, or its own schema on the PostgreSQL server
+// named by DATABASE_URL. Every response goes through assertMatchesSpec.
+import crypto from "node:crypto";
+import http from "node:http";
+import { pino } from "pino";
+import request from "supertest";
+import { createApp } from "../../src/app.ts";
+import { createTokenService } from "../../src/auth/tokens.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { openDatabase, type Database } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createEditor } from "../../src/editors/service.ts";
+import type { Role } from "../../src/generated/prisma/client.ts";
+import { assertMatchesSpec } from "./contract.ts";
+
+export const PASSWORD = "correct horse battery staple";
+
+export interface TestEditor {
+  id: number;
+  email: string;
+  role: Role;
+  token: string;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw body (string or Buffer) with its own content type. */
+  raw?: { data: string | Buffer; type: string };
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+  text: string;
+}
+
+export interface TestApp {
+  config: Config;
+  db: Database;
+  server: http.Server;
+  secret: string;
+  admin: TestEditor;
+  editor: TestEditor;
+  writer: TestEditor;
+  call(method: string, path: string, opts?: CallOptions): Promise<TestResponse>;
+  get(path: string, opts?: CallOptions): Promise<TestResponse>;
+  post(path: string, body?: unknown, opts?: CallOptions): Promise<TestResponse>;
+  patch(path: string, body?: unknown, opts?: CallOptions): Promise<TestResponse>;
+  del(path: string, opts?: CallOptions): Promise<TestResponse>;
+  addEditor(role: Role, name?: string): Promise<TestEditor>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const secret = crypto.randomBytes(32).toString("hex");
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    JWT_SECRET: secret,
+    SEED_DEMO: "false",
+    ...env,
+  });
+  const url = process.env.DATABASE_URL || undefined;
+  const schema = url ? `t_${crypto.randomBytes(6).toString("hex")}` : undefined;
+  const db = await openDatabase({ url, schema, poolSize: 5 });
+  await migrate(db);
+  const logger = pino({ level: "silent" });
+  const tokens = createTokenService(config, secret);
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+
+  let n = 0;
+  const addEditor = async (role: Role, name?: string): Promise<TestEditor> => {
+    n += 1;
+    const email = `${role.toLowerCase()}${n}@test.local`;
+    const e = await createEditor(db.prisma, { name: name ?? `${role} ${n}`, email, password: PASSWORD, role });
+    return { id: e.id, email, role, token: tokens.sign(e.id).accessToken };
+  };
+
+  const call = async (method: string, path: string, opts: CallOptions = {}): Promise<TestResponse> => {
+    let req = (request(server) as any)[method.toLowerCase()](path) as request.Test;
+    if (opts.token) req = req.set("Authorization", `Bearer ${opts.token}`);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) req = req.set(k, v);
+    if (opts.raw) req = req.set("Content-Type", opts.raw.type).send(opts.raw.data);
+    else if (opts.body !== undefined) req = req.send(opts.body as object);
+    const res = await req;
+    const out: TestResponse = { status: res.status, headers: res.headers as Record<string, string>, body: res.body, text: res.text };
+    assertMatchesSpec(method, path, out);
+    return out;
+  };
+
+  const [admin, editor, writer] = [await addEditor("ADMIN"), await addEditor("EDITOR"), await addEditor("WRITER")];
+
+  return {
+    config, db, server, secret, admin, editor, writer,
+    call,
+    get: (p, o) => call("GET", p, o),
+    post: (p, body, o) => call("POST", p, { ...o, body }),
+    patch: (p, body, o) => call("PATCH", p, { ...o, body }),
+    del: (p, o) => call("DELETE", p, o),
+    addEditor,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (schema) {
+        await db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      }
+      await db.close();
+    },
+  };
+}
+
+// ---- fixtures ----
+
+export async function makeSection(t: TestApp, slug: string, parent?: string, name?: string) {
+  const res = await t.post("/api/v1/admin/sections", { slug, name: name ?? slug, ...(parent ? { parent } : {}) }, { token: t.admin.token });
+  if (res.status !== 201) throw new Error(`section ${slug}: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export async function makeArticle(t: TestApp, fields: Record<string, unknown>, token = t.editor.token) {
+  const res = await t.post("/api/v1/admin/articles", { body: "<p>Text.</p>", ...fields }, { token });
+  if (res.status !== 201) throw new Error(`article: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export async function publish(t: TestApp, id: number, publishedAt?: string) {
+  const res = await t.post(`/api/v1/admin/articles/${id}/publish`, publishedAt ? { publishedAt } : undefined, { token: t.editor.token });
+  if (res.status !== 200) throw new Error(`publish ${id}: ${res.status} ${res.text}`);
+  return res.body;
+}
