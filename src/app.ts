@@ -18,6 +18,7 @@ import { adminArticleRoutes, publicArticleRoutes } from "./articles/routes.ts";
 import { adminCommentRoutes, publicCommentRoutes } from "./comments/routes.ts";
 import { adminEditorRoutes } from "./editors/routes.ts";
 import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
+import { adminAuditRoutes } from "./audit/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
 
@@ -124,6 +125,7 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminArticleRoutes(ctx));
   admin.use(adminSectionRoutes(ctx));
   admin.use(adminCommentRoutes(ctx));
+  admin.use(adminAuditRoutes(ctx));
   app.use("/api/v1/admin", admin);
 
   // --- public read API: any origin, cacheable for a short while ---

@@ -47,6 +47,15 @@ export const configSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: z.string().default("loopback"),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+    REFRESH_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86400),
+    PREVIEW_TTL_SECONDS: z.coerce.number().int().min(60).default(86400),
+    SCHEDULER_ENABLED: bool.default(true),
+    SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(5000).default(1000),
+    TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    ARCHIVED_PUBLIC: bool.default(false),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.JWT_SECRET) {

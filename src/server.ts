@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createApp } from "./app.ts";
 import { createTokenService } from "./auth/tokens.ts";
+import { Scheduler } from "./articles/scheduler.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { ensureAdmin } from "./seed/admin.ts";
@@ -51,6 +52,11 @@ async function main() {
   }
   const tokens = createTokenService(config, jwtSecret(config, logger));
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger });
+  const scheduler = new Scheduler(db.prisma, logger, {
+    intervalMs: config.SCHEDULER_INTERVAL_MS,
+    trashRetentionDays: config.TRASH_RETENTION_DAYS,
+  });
+  if (config.SCHEDULER_ENABLED) scheduler.start();
   const server = app.listen(config.PORT, config.HOST, () => {
     const addr = server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.PORT;
@@ -68,6 +74,7 @@ async function main() {
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     server.close(async () => {
+      await scheduler.stop();
       await db.close();
       logger.info("stopped");
       process.exit(0);

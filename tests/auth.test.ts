@@ -68,7 +68,7 @@ describe("token failures", () => {
   it("stops a deactivated editor's token at once, and its login", async () => {
     const w = await t.addEditor("WRITER");
     assert.equal((await t.get("/api/v1/admin/me", { token: w.token })).status, 200);
-    const off = await t.patch(`/api/v1/admin/editors/${w.id}`, { active: false }, { token: t.admin.token });
+    const off = await t.patch(`/api/v1/admin/editors/${w.id}`, { active: false }, { token: t.admin.token, headers: await t.ifMatch(`/api/v1/admin/editors/${w.id}`) });
     assert.equal(off.status, 200);
     assert.equal(off.body.active, false);
     assert.equal((await t.get("/api/v1/admin/me", { token: w.token })).status, 401);
@@ -78,7 +78,7 @@ describe("token failures", () => {
   it("applies a role change on the next request", async () => {
     const e = await t.addEditor("EDITOR");
     assert.equal((await t.get("/api/v1/admin/comments", { token: e.token })).status, 200);
-    await t.patch(`/api/v1/admin/editors/${e.id}`, { role: "WRITER" }, { token: t.admin.token });
+    await t.patch(`/api/v1/admin/editors/${e.id}`, { role: "WRITER" }, { token: t.admin.token, headers: await t.ifMatch(`/api/v1/admin/editors/${e.id}`) });
     assert.equal((await t.get("/api/v1/admin/comments", { token: e.token })).status, 403);
   });
 });

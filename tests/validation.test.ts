@@ -30,7 +30,7 @@ describe("input validation and errors", () => {
     const a = await makeArticle(t, { headline: "Atomic", section: "news", tags: ["one"] });
     const before = await t.get(`/api/v1/admin/articles/${a.id}`, { token: t.editor.token });
     // New tags would be created and old links replaced, but the related id is bad.
-    const res = await t.patch(`/api/v1/admin/articles/${a.id}`, { headline: "Changed", tags: ["two", "three"], related: [a.id] }, { token: t.editor.token });
+    const res = await t.patch(`/api/v1/admin/articles/${a.id}`, { headline: "Changed", tags: ["two", "three"], related: [a.id] }, { token: t.editor.token, headers: { "If-Match": before.headers.etag } });
     assert.equal(res.status, 400);
     const after = await t.get(`/api/v1/admin/articles/${a.id}`, { token: t.editor.token });
     assert.deepEqual(after.body, before.body);

@@ -1,13 +1,17 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { ANY_ROLE, EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
+import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
+import { notFound } from "../http/errors.ts";
 import { pageQuery } from "../http/pagination.ts";
+import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { bodyIdSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminArticle, publicArticle, publicListItem } from "./mappers.ts";
+import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
-  createArticle, deleteArticle, getArticleAdmin, getArticlePublic, listArticlesAdmin,
-  listArticlesPublic, publishArticle, unpublishArticle, updateArticle,
+  createArticle, getArticleAdmin, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
+  purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
+  type AdminArticleRow, type Transition,
 } from "./service.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
@@ -21,8 +25,17 @@ export function publicArticleRoutes(ctx: AppContext): Router {
     res.json({ data: page.map(publicListItem), meta: { nextCursor } });
   }));
   r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const { article, tree } = await getArticlePublic(ctx.prisma, params.slug);
+    const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
+    const { article, tree } = await getArticlePublic(ctx.prisma, { slug: params.slug, statuses });
     res.json(publicArticle(article, tree));
+  }));
+  // Draft preview: the token names exactly one article and nothing else.
+  const previewParams = z.object({ token: z.string().min(1).max(2000) });
+  r.get("/preview/:token", route({ params: previewParams }, async ({ params }, _req, res) => {
+    const id = ctx.tokens.verifyPreview(params.token);
+    if (id === undefined) throw notFound("Preview");
+    const { article, tree } = await getArticlePublic(ctx.prisma, { id });
+    res.set({ "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex" }).json(publicArticle(article, tree));
   }));
   return r;
 }
@@ -62,11 +75,26 @@ const createBody = z.strictObject({
   tags: articleFields.tags.optional(),
 });
 const updateBody = z.strictObject(articleFields).partial();
-const publishBody = z.strictObject({ publishedAt: z.iso.datetime({ offset: true }).optional() });
+const dateTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+
+const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date }>> = {
+  submit: z.strictObject({}),
+  return: z.strictObject({ note: z.string().trim().min(1).max(2000) }),
+  schedule: z.strictObject({ scheduledAt: dateTime }),
+  publish: z.strictObject({ publishedAt: dateTime.optional() }),
+  unpublish: z.strictObject({}),
+  archive: z.strictObject({}),
+};
+
+function sendArticle(res: Response, a: AdminArticleRow, status = 200) {
+  setEtag(res, a.version);
+  res.status(status).json(adminArticle(a));
+}
 
 export function adminArticleRoutes(ctx: AppContext): Router {
   const r = Router();
   const listQuery = z.object({
+    trashed: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
     status: status.optional(),
     section: slugSchema.optional(),
     author: idSchema.optional(),
@@ -78,25 +106,53 @@ export function adminArticleRoutes(ctx: AppContext): Router {
     res.json({ data: page.map(adminArticle), meta: { nextCursor } });
   }));
   r.get("/articles/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    res.json(adminArticle(await getArticleAdmin(ctx.prisma, params.id)));
+    sendArticle(res, await getArticleAdmin(ctx.prisma, params.id));
   }));
-  r.post("/articles", requireRole(...ANY_ROLE), route({ body: createBody }, async ({ body }, req, res) => {
+  r.post("/articles", route({ body: createBody }, async ({ body }, req, res) => {
     const a = await createArticle(ctx.prisma, req.editor!, body);
-    res.status(201).location(`/api/v1/admin/articles/${a.id}`).json(adminArticle(a));
+    res.location(`/api/v1/admin/articles/${a.id}`);
+    sendArticle(res, a, 201);
   }));
   r.patch("/articles/:id", route({ params: idParams, body: updateBody }, async ({ params, body }, req, res) => {
-    res.json(adminArticle(await updateArticle(ctx.prisma, req.editor!, params.id, body)));
+    sendArticle(res, await updateArticle(ctx.prisma, req.editor!, params.id, body, parseIfMatch(req)));
   }));
   r.delete("/articles/:id", route({ params: idParams }, async ({ params }, req, res) => {
-    await deleteArticle(ctx.prisma, req.editor!, params.id);
+    await trashArticle(ctx.prisma, req.editor!, params.id, parseIfMatch(req));
     res.status(204).end();
   }));
-  r.post("/articles/:id/publish", requireRole(...EDITOR_PLUS), route({ params: idParams, body: publishBody }, async ({ params, body }, _req, res) => {
-    const at = body.publishedAt ? new Date(body.publishedAt) : undefined;
-    res.json(adminArticle(await publishArticle(ctx.prisma, params.id, at)));
+  r.post("/articles/:id/restore", requireRole(...EDITOR_PLUS), route({ params: idParams, body: z.strictObject({}) }, async ({ params }, req, res) => {
+    sendArticle(res, await restoreFromTrash(ctx.prisma, req.editor!, params.id, ctx.config.TRASH_RETENTION_DAYS));
   }));
-  r.post("/articles/:id/unpublish", requireRole(...EDITOR_PLUS), route({ params: idParams }, async ({ params }, _req, res) => {
-    res.json(adminArticle(await unpublishArticle(ctx.prisma, params.id)));
+  r.post("/articles/:id/purge", requireRole("ADMIN"), route({ params: idParams, body: z.strictObject({}) }, async ({ params }, req, res) => {
+    await purgeArticle(ctx.prisma, req.editor!, params.id);
+    res.status(204).end();
+  }));
+
+  for (const action of Object.keys(transitionBodies) as Transition[]) {
+    // Submitting is open to the article's writer; every other move is EDITOR+.
+    const roles = action === "submit" ? [] : [requireRole(...EDITOR_PLUS)];
+    r.post(`/articles/:id/${action}`, ...roles, route({ params: idParams, body: transitionBodies[action] }, async ({ params, body }, req, res) => {
+      sendArticle(res, await transition(ctx.prisma, req.editor!, params.id, action, body, parseIfMatch(req)));
+    }));
+  }
+
+  r.post("/articles/:id/preview", route({ params: idParams, body: z.strictObject({}) }, async ({ params }, _req, res) => {
+    const a = await getArticleAdmin(ctx.prisma, params.id);
+    if (a.deletedAt) throw notFound("Article");
+    const { token, expiresAt } = ctx.tokens.signPreview(a.id);
+    res.status(201).json({ token, url: `/api/v1/preview/${token}`, expiresAt: expiresAt.toISOString() });
+  }));
+
+  const revParams = z.object({ id: idSchema, rev: idSchema });
+  r.get("/articles/:id/revisions", route({ params: idParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
+    const { page, nextCursor } = await listRevisions(ctx.prisma, params.id, query.limit, query.cursor);
+    res.json({ data: page.map(revisionSummary), meta: { nextCursor } });
+  }));
+  r.get("/articles/:id/revisions/:rev", route({ params: revParams }, async ({ params }, _req, res) => {
+    res.json(await getRevision(ctx.prisma, params.id, params.rev));
+  }));
+  r.post("/articles/:id/revisions/:rev/restore", route({ params: revParams, body: z.strictObject({}) }, async ({ params }, req, res) => {
+    sendArticle(res, await restoreRevision(ctx.prisma, req.editor!, params.id, params.rev, parseIfMatch(req)));
   }));
   return r;
 }

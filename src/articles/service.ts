@@ -3,8 +3,12 @@
 // one transaction; reads fetch a page with its relations in a fixed, small
 // number of queries.
 import type { ArticleKind, ArticleStatus, Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { AuthEditor } from "../auth/middleware.ts";
-import { HttpError, badRequest, forbidden, notFound, type FieldError } from "../http/errors.ts";
+import type { Actor } from "../auth/middleware.ts";
+import { audit } from "../audit/service.ts";
+import { HttpError, badRequest, conflict, forbidden, notFound, type FieldError } from "../http/errors.ts";
+import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
+import { adminArticle } from "./mappers.ts";
+import { contentOf, diff, saveRevision, type ArticleContent } from "./revisions.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
 import { plainText, sanitizeBody, slugify } from "./sanitize.ts";
@@ -143,9 +147,49 @@ async function replaceLinks(tx: Tx, articleId: number, input: ArticleInput, tagI
   }
 }
 
+// ---- writes ----
+
+const loadAdmin = (tx: Tx, id: number) => tx.article.findUniqueOrThrow({ where: { id }, include: adminArticleInclude });
+
+/** Records a save: a revision with the full content, and an audit entry. */
+async function recordSave(
+  tx: Tx,
+  actor: Actor | null,
+  action: string,
+  before: ArticleContent | null,
+  id: number,
+  details: Record<string, unknown> = {},
+): Promise<AdminArticleRow> {
+  const row = await loadAdmin(tx, id);
+  const after = contentOf(row);
+  const revision = await saveRevision(tx, id, actor?.id ?? null, action, before, after);
+  await audit(tx, {
+    actorId: actor?.id ?? null,
+    action: `article.${action}`,
+    targetType: "article",
+    targetId: id,
+    ip: actor?.ip,
+    details: { revision, changed: diff(before, after).map((d) => d.field), ...details } as Prisma.InputJsonValue,
+  });
+  return row;
+}
+
+/**
+ * Writes `data` only if the article still has `version`, bumping it. Of two
+ * concurrent writers holding the same version, the second finds 0 rows (on
+ * PostgreSQL it waits for the first's row lock, then re-checks) and gets 412.
+ */
+async function writeVersioned(tx: Tx, id: number, version: number, data: Prisma.ArticleUncheckedUpdateManyInput) {
+  const { count } = await tx.article.updateMany({ where: { id, version }, data: { ...data, version: { increment: 1 } } });
+  if (count === 0) {
+    const current = await loadAdmin(tx, id);
+    throw preconditionFailed(current.version, adminArticle(current));
+  }
+}
+
 export async function createArticle(
   prisma: PrismaClient,
-  actor: AuthEditor,
+  actor: Actor,
   input: ArticleInput & { headline: string; section: string },
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
@@ -170,81 +214,230 @@ export async function createArticle(
       select: { id: true },
     });
     await replaceLinks(tx, created.id, input, tagIds);
-    return tx.article.findUniqueOrThrow({ where: { id: created.id }, include: adminArticleInclude });
+    return recordSave(tx, actor, "create", null, created.id);
   });
 }
 
-/** WRITERs edit their own articles until they are published; EDITOR+ edit any. */
-function assertCanEdit(actor: AuthEditor, article: { authorId: number; status: ArticleStatus }) {
+const LOCKED_FOR_WRITERS: ArticleStatus[] = ["PUBLISHED", "SCHEDULED", "ARCHIVED"];
+
+/** WRITERs edit their own articles until they are scheduled or published; EDITOR+ edit any. */
+function assertCanEdit(actor: Actor, article: { authorId: number; status: ArticleStatus }) {
   if (actor.role !== "WRITER") return;
   if (article.authorId !== actor.id) throw forbidden("Writers can only change their own articles.");
-  if (article.status === "PUBLISHED" || article.status === "SCHEDULED" || article.status === "ARCHIVED") {
-    throw forbidden(`Writers cannot change an article that is ${article.status.toLowerCase()}.`);
+  if (LOCKED_FOR_WRITERS.includes(article.status)) {
+    throw forbidden(`Writers cannot change an article that is ${article.status}.`);
   }
+}
+
+const inTrash = () => conflict("The article is in the trash; restore it first.", "in-trash");
+
+async function loadForWrite(tx: Tx, id: number) {
+  const row = await tx.article.findUnique({ where: { id }, include: adminArticleInclude });
+  if (!row) throw notFound("Article");
+  return row;
 }
 
 export async function updateArticle(
   prisma: PrismaClient,
-  actor: AuthEditor,
+  actor: Actor,
   id: number,
   input: ArticleInput,
+  ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
-    const existing = await tx.article.findUnique({ where: { id }, select: { id: true, authorId: true, status: true } });
-    if (!existing) throw notFound("Article");
+    const existing = await loadForWrite(tx, id);
     assertCanEdit(actor, existing);
+    const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
+    if (existing.deletedAt) throw inTrash();
     const { sectionId, tagIds } = await resolveRefs(tx, input, id);
-    await tx.article.update({
-      where: { id },
-      data: { ...contentFields(input), ...(input.slug ? { slug: input.slug } : {}), ...(sectionId ? { sectionId } : {}) },
+    await writeVersioned(tx, id, version, {
+      ...contentFields(input),
+      ...(input.slug ? { slug: input.slug } : {}),
+      ...(sectionId ? { sectionId } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
-    return tx.article.findUniqueOrThrow({ where: { id }, include: adminArticleInclude });
+    return recordSave(tx, actor, "update", contentOf(existing), id);
   });
 }
 
-export async function deleteArticle(prisma: PrismaClient, actor: AuthEditor, id: number): Promise<void> {
+/** DELETE moves an article to the trash; it stays restorable for the retention period. */
+export async function trashArticle(prisma: PrismaClient, actor: Actor, id: number, ifMatch: IfMatch | null) {
   await prisma.$transaction(async (tx) => {
-    const existing = await tx.article.findUnique({ where: { id }, select: { authorId: true, status: true } });
-    if (!existing) throw notFound("Article");
+    const existing = await loadForWrite(tx, id);
     assertCanEdit(actor, existing);
-    await tx.article.delete({ where: { id } });
+    const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
+    if (existing.deletedAt) throw inTrash();
+    await writeVersioned(tx, id, version, { deletedAt: new Date() });
+    await audit(tx, { actorId: actor.id, action: "article.trash", targetType: "article", targetId: id, ip: actor.ip });
   });
 }
+
+export async function restoreFromTrash(prisma: PrismaClient, actor: Actor, id: number, retentionDays: number) {
+  return prisma.$transaction(async (tx) => {
+    const existing = await loadForWrite(tx, id);
+    if (!existing.deletedAt) throw conflict("The article is not in the trash.", "not-in-trash");
+    if (existing.deletedAt.getTime() + retentionDays * 86400_000 < Date.now()) {
+      throw new HttpError(410, "trash-expired", `The article was trashed more than ${retentionDays} days ago.`);
+    }
+    await writeVersioned(tx, id, existing.version, { deletedAt: null });
+    await audit(tx, { actorId: actor.id, action: "article.restore", targetType: "article", targetId: id, ip: actor.ip });
+    return loadAdmin(tx, id);
+  });
+}
+
+/** Deletes a trashed article for good, with its revisions and comments. */
+export async function purgeArticle(prisma: PrismaClient, actor: Actor | null, id: number) {
+  await prisma.$transaction(async (tx) => {
+    const existing = await tx.article.findUnique({ where: { id }, select: { deletedAt: true, slug: true, headline: true } });
+    if (!existing) throw notFound("Article");
+    if (!existing.deletedAt) throw conflict("Only articles in the trash can be purged; DELETE it first.", "not-in-trash");
+    await tx.article.delete({ where: { id } });
+    await audit(tx, {
+      actorId: actor?.id ?? null, action: "article.purge", targetType: "article", targetId: id, ip: actor?.ip,
+      details: { slug: existing.slug, headline: existing.headline },
+    });
+  });
+}
+
+// ---- workflow ----
+
+export type Transition = "submit" | "return" | "schedule" | "publish" | "unpublish" | "archive";
+
+// Which statuses each action leaves from, and where it goes. Role rules are
+// on the routes (EDITOR+ for all but submit), plus assertCanEdit for submit.
+export const TRANSITIONS: Record<Transition, { from: ArticleStatus[]; to: ArticleStatus }> = {
+  submit: { from: ["DRAFT"], to: "IN_REVIEW" },
+  return: { from: ["IN_REVIEW", "SCHEDULED"], to: "DRAFT" },
+  schedule: { from: ["DRAFT", "IN_REVIEW", "SCHEDULED"], to: "SCHEDULED" },
+  publish: { from: ["DRAFT", "IN_REVIEW", "SCHEDULED", "ARCHIVED"], to: "PUBLISHED" },
+  unpublish: { from: ["PUBLISHED"], to: "DRAFT" },
+  archive: { from: ["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED"], to: "ARCHIVED" },
+};
 
 // Clock skew tolerated for an explicit publishedAt "now" from a client.
 const FUTURE_TOLERANCE_MS = 60_000;
 
-export async function publishArticle(
+export interface TransitionOptions {
+  note?: string;
+  scheduledAt?: Date;
+  publishedAt?: Date;
+}
+
+export async function transition(
   prisma: PrismaClient,
+  actor: Actor,
   id: number,
-  publishedAt?: Date,
+  action: Transition,
+  opts: TransitionOptions,
+  ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
-  if (publishedAt && publishedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
-    throw invalid([{ path: "body.publishedAt", message: "Must not be in the future." }]);
+  if (opts.publishedAt && opts.publishedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
+    throw invalid([{ path: "body.publishedAt", message: "Must not be in the future; use /schedule to publish later." }]);
   }
+  if (opts.scheduledAt && opts.scheduledAt.getTime() <= Date.now()) {
+    throw invalid([{ path: "body.scheduledAt", message: "Must be in the future." }]);
+  }
+  const rule = TRANSITIONS[action];
   return prisma.$transaction(async (tx) => {
-    const existing = await tx.article.findUnique({ where: { id }, select: { status: true, publishedAt: true } });
-    if (!existing) throw notFound("Article");
-    // Re-publishing a live article keeps its original time unless one is given.
-    const keep = existing.status === "PUBLISHED" ? existing.publishedAt : null;
-    await tx.article.update({
-      where: { id },
-      data: { status: "PUBLISHED", publishedAt: publishedAt ?? keep ?? new Date() },
+    const existing = await loadForWrite(tx, id);
+    if (action === "submit") assertCanEdit(actor, existing);
+    const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
+    if (existing.deletedAt) throw inTrash();
+    if (!rule.from.includes(existing.status)) {
+      throw new HttpError(409, "invalid-transition",
+        `Cannot ${action} an article that is ${existing.status} (to ${rule.to}); allowed from ${rule.from.join(", ")}.`,
+        undefined, undefined, { currentStatus: existing.status, requestedStatus: rule.to });
+    }
+    const data: Prisma.ArticleUncheckedUpdateManyInput = { status: rule.to };
+    if (action === "submit") data.reviewNote = null;
+    if (action === "return") Object.assign(data, { reviewNote: opts.note ?? null, scheduledAt: null });
+    if (action === "schedule") data.scheduledAt = opts.scheduledAt;
+    if (action === "publish") {
+      // Bringing an archived story back keeps its original time unless one is given.
+      const keep = existing.status === "ARCHIVED" ? existing.publishedAt : null;
+      Object.assign(data, { publishedAt: opts.publishedAt ?? keep ?? new Date(), scheduledAt: null });
+    }
+    if (action === "archive") data.scheduledAt = null;
+    await writeVersioned(tx, id, version, data);
+    return recordSave(tx, actor, action, contentOf(existing), id, {
+      from: existing.status, to: rule.to, ...(opts.note ? { note: opts.note } : {}),
     });
-    return tx.article.findUniqueOrThrow({ where: { id }, include: adminArticleInclude });
   });
 }
 
-export async function unpublishArticle(prisma: PrismaClient, id: number): Promise<AdminArticleRow> {
+/**
+ * Publishes every SCHEDULED article that is due. Safe with several app
+ * instances on one database: rows are claimed with FOR UPDATE SKIP LOCKED
+ * and re-checked after the lock, so each article is published exactly once.
+ */
+export async function publishDue(prisma: PrismaClient, batch = 50): Promise<number[]> {
   return prisma.$transaction(async (tx) => {
-    const existing = await tx.article.findUnique({ where: { id }, select: { status: true } });
-    if (!existing) throw notFound("Article");
-    if (existing.status !== "PUBLISHED") {
-      throw new HttpError(409, "invalid-transition", `The article is ${existing.status}, not PUBLISHED.`);
+    const due = await tx.$queryRaw<{ id: number }[]>`
+      SELECT id FROM "Article"
+       WHERE status = 'SCHEDULED' AND "scheduledAt" <= now() AND "deletedAt" IS NULL
+       ORDER BY "scheduledAt", id
+       LIMIT ${batch}
+       FOR UPDATE SKIP LOCKED`;
+    const published: number[] = [];
+    for (const { id } of due) {
+      const existing = await loadAdmin(tx, id);
+      await tx.article.update({
+        where: { id },
+        data: { status: "PUBLISHED", publishedAt: existing.scheduledAt, scheduledAt: null, version: { increment: 1 } },
+      });
+      await recordSave(tx, null, "scheduled-publish", contentOf(existing), id, { from: "SCHEDULED", to: "PUBLISHED" });
+      published.push(id);
     }
-    await tx.article.update({ where: { id }, data: { status: "DRAFT" } });
-    return tx.article.findUniqueOrThrow({ where: { id }, include: adminArticleInclude });
+    return published;
+  });
+}
+
+/** Purges articles that have been in the trash longer than the retention period. */
+export async function purgeExpiredTrash(prisma: PrismaClient, retentionDays: number): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionDays * 86400_000);
+  const expired = await prisma.article.findMany({ where: { deletedAt: { lt: cutoff } }, select: { id: true }, take: 100 });
+  for (const { id } of expired) await purgeArticle(prisma, null, id);
+  return expired.length;
+}
+
+export async function restoreRevision(
+  prisma: PrismaClient,
+  actor: Actor,
+  id: number,
+  number: number,
+  ifMatch: IfMatch | null,
+): Promise<AdminArticleRow> {
+  return prisma.$transaction(async (tx) => {
+    const existing = await loadForWrite(tx, id);
+    assertCanEdit(actor, existing);
+    const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
+    if (existing.deletedAt) throw inTrash();
+    const rev = await tx.articleRevision.findUnique({ where: { articleId_number: { articleId: id, number } } });
+    if (!rev) throw notFound("Revision");
+    const c = rev.content as unknown as ArticleContent;
+    // References may have gone since: drop missing editors and related stories.
+    const [editors, related, section] = await Promise.all([
+      tx.editor.findMany({ where: { id: { in: c.editors } }, select: { id: true } }),
+      tx.article.findMany({ where: { id: { in: c.related } }, select: { id: true } }),
+      tx.section.findUnique({ where: { slug: c.section }, select: { id: true } }),
+    ]);
+    const keepEditors = new Set(editors.map((e) => e.id));
+    const keepRelated = new Set(related.map((r) => r.id));
+    const input: ArticleInput = {
+      headline: c.headline, summary: c.summary, dateline: c.dateline, source: c.source, byline: c.byline,
+      body: c.body, kind: c.kind as ArticleKind,
+      editors: c.editors.filter((e) => keepEditors.has(e)),
+      related: c.related.filter((r) => keepRelated.has(r)),
+      tags: c.tags,
+    };
+    const { tagIds } = await resolveRefs(tx, { tags: c.tags }, id);
+    await writeVersioned(tx, id, version, {
+      ...contentFields(input),
+      slug: c.slug,
+      ...(section ? { sectionId: section.id } : {}),
+    });
+    await replaceLinks(tx, id, input, tagIds);
+    return recordSave(tx, actor, "restore-revision", contentOf(existing), id, { restoredRevision: number });
   });
 }
 
@@ -255,6 +448,7 @@ export async function getArticleAdmin(prisma: PrismaClient, id: number): Promise
 }
 
 export interface AdminListQuery {
+  trashed?: boolean;
   status?: ArticleStatus;
   section?: string;
   author?: number;
@@ -266,6 +460,7 @@ export interface AdminListQuery {
 export async function listArticlesAdmin(prisma: PrismaClient, q: AdminListQuery) {
   const cursor = decodeCursor(q.cursor);
   const where: Prisma.ArticleWhereInput = {
+    deletedAt: q.trashed ? { not: null } : null,
     ...(q.status ? { status: q.status } : {}),
     ...(q.author ? { authorId: q.author } : {}),
     ...(q.kind ? { kind: q.kind } : {}),
@@ -310,7 +505,7 @@ export interface PublicListQuery {
 
 export async function listArticlesPublic(prisma: PrismaClient, q: PublicListQuery) {
   const cursor = decodeCursor(q.cursor);
-  const where: Prisma.ArticleWhereInput = { status: "PUBLISHED" };
+  const where: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null };
   if (q.kind) where.kind = q.kind;
   if (q.tag) where.tags = { some: { tag: { slug: q.tag } } };
   if (q.section) {
@@ -338,7 +533,7 @@ const publicArticleInclude = {
   editors: { orderBy: { position: "asc" }, select: { editor: { select: { name: true } } } },
   tags: { select: { tag: { select: { slug: true, name: true } } }, orderBy: { tag: { slug: "asc" } } },
   related: {
-    where: { related: { status: "PUBLISHED" } },
+    where: { related: { status: "PUBLISHED", deletedAt: null } },
     orderBy: { position: "asc" },
     select: { related: { select: { slug: true, headline: true, kind: true } } },
   },
@@ -347,12 +542,18 @@ const publicArticleInclude = {
 
 export type PublicArticleRow = Prisma.ArticleGetPayload<{ include: typeof publicArticleInclude }>;
 
+/** Statuses readable by slug: PUBLISHED, plus ARCHIVED when configured. */
+export const publicStatuses = (archivedPublic: boolean): ArticleStatus[] =>
+  archivedPublic ? ["PUBLISHED", "ARCHIVED"] : ["PUBLISHED"];
+
 export async function getArticlePublic(
   prisma: PrismaClient,
-  slug: string,
+  where: { slug: string; statuses: ArticleStatus[] } | { id: number },
 ): Promise<{ article: PublicArticleRow; tree: SectionTree }> {
+  const filter: Prisma.ArticleWhereInput =
+    "id" in where ? { id: where.id, deletedAt: null } : { slug: where.slug, status: { in: where.statuses }, deletedAt: null };
   const [article, tree] = await Promise.all([
-    prisma.article.findFirst({ where: { slug, status: "PUBLISHED" }, include: publicArticleInclude }),
+    prisma.article.findFirst({ where: filter, include: publicArticleInclude }),
     loadTree(prisma),
   ]);
   if (!article) throw notFound("Article");

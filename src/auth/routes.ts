@@ -1,28 +1,82 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { unauthorized } from "../http/errors.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { audit } from "../audit/service.ts";
+import { HttpError, unauthorized } from "../http/errors.ts";
 import { route } from "../http/validate.ts";
 import { normalizeEmail } from "../editors/service.ts";
+import { clientIp } from "./middleware.ts";
 import { dummyHash, verifyPassword } from "./passwords.ts";
+import { logout, openSession, rotate } from "./sessions.ts";
 
 const loginBody = z.strictObject({
   email: z.string().trim().min(1).max(254),
   password: z.string().min(1).max(200),
 });
+const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(200) });
+
+/**
+ * Failed logins are counted from the audit log, so the limit holds across
+ * restarts and app instances without extra state. Answers the seconds until
+ * the oldest failure in the window ages out, or 0 when not limited.
+ */
+async function loginRetryAfter(
+  prisma: PrismaClient,
+  key: { email: string } | { ip: string },
+  max: number,
+  windowSeconds: number,
+): Promise<number> {
+  const since = new Date(Date.now() - windowSeconds * 1000);
+  const where = { action: "auth.login-failed", createdAt: { gte: since }, ...key };
+  const recent = await prisma.auditLog.findMany({ where, orderBy: { createdAt: "desc" }, take: max, select: { createdAt: true } });
+  if (recent.length < max) return 0;
+  const oldest = recent[recent.length - 1].createdAt.getTime();
+  return Math.max(1, Math.ceil((oldest + windowSeconds * 1000 - Date.now()) / 1000));
+}
 
 export function authRoutes(ctx: AppContext): Router {
   const r = Router();
+  const { config } = ctx;
   r.post("/auth/login", route({ body: loginBody }, async ({ body }, req, res) => {
-    const editor = await ctx.prisma.editor.findUnique({ where: { email: normalizeEmail(body.email) } });
+    const email = normalizeEmail(body.email);
+    const ip = clientIp(req) ?? "unknown";
+    const [byAccount, byIp] = await Promise.all([
+      loginRetryAfter(ctx.prisma, { email }, config.LOGIN_MAX_FAILURES_PER_ACCOUNT, config.LOGIN_WINDOW_SECONDS),
+      loginRetryAfter(ctx.prisma, { ip }, config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_WINDOW_SECONDS),
+    ]);
+    const wait = Math.max(byAccount, byIp);
+    if (wait > 0) {
+      req.log.warn({ email, ip }, "login rate-limited");
+      throw new HttpError(429, "too-many-login-attempts",
+        `Too many failed logins ${byAccount ? "for this account" : "from this address"}; try again in ${wait} seconds.`,
+        undefined, { "Retry-After": String(wait) });
+    }
+    const editor = await ctx.prisma.editor.findUnique({ where: { email } });
     // Verify against a dummy hash for unknown emails: same cost either way.
     const ok = await verifyPassword(body.password, editor?.passwordHash ?? (await dummyHash()));
     if (!editor || !ok || !editor.active) {
-      req.log.info({ email: normalizeEmail(body.email) }, "login failed");
+      await audit(ctx.prisma, {
+        actorId: null, action: "auth.login-failed", targetType: editor ? "editor" : undefined,
+        targetId: editor?.id, ip, email,
+      });
+      req.log.info({ email }, "login failed");
       throw unauthorized("Invalid email or password.");
     }
+    const pair = await ctx.prisma.$transaction(async (tx) => {
+      const p = await openSession(tx, ctx.tokens, config, editor.id, { ip, userAgent: req.headers["user-agent"] });
+      await audit(tx, { actorId: editor.id, action: "auth.login", targetType: "editor", targetId: editor.id, ip });
+      return p;
+    });
     req.log.info({ editorId: editor.id }, "login succeeded");
-    res.set("Cache-Control", "no-store").json(ctx.tokens.sign(editor.id));
+    res.json(pair);
+  }));
+  r.post("/auth/refresh", route({ body: refreshBody }, async ({ body }, req, res) => {
+    res.json(await rotate(ctx.prisma, ctx.tokens, config, body.refreshToken, clientIp(req)));
+  }));
+  r.post("/auth/logout", route({ body: refreshBody }, async ({ body }, req, res) => {
+    await logout(ctx.prisma, body.refreshToken, clientIp(req));
+    res.status(204).end();
   }));
   return r;
 }

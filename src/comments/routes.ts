@@ -4,6 +4,7 @@ import type { AppContext } from "../context.ts";
 import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { idParams, idSchema, route, slugParams } from "../http/validate.ts";
+import { publicStatuses } from "../articles/service.ts";
 import { listAdmin, listApproved, moderate, remove, submitComment, type AdminCommentRow } from "./service.ts";
 
 const publicComment = (c: { id: number; authorName: string; body: string; createdAt: Date }) => ({
@@ -34,11 +35,11 @@ const submitBody = z.strictObject({
 export function publicCommentRoutes(ctx: AppContext): Router {
   const r = Router();
   r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
-    const { page, nextCursor } = await listApproved(ctx.prisma, params.slug, query.limit, query.cursor);
+    const { page, nextCursor } = await listApproved(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), query.limit, query.cursor);
     res.json({ data: page.map(publicComment), meta: { nextCursor } });
   }));
   r.post("/articles/:slug/comments", route({ params: slugParams, body: submitBody }, async ({ params, body }, _req, res) => {
-    const c = await submitComment(ctx.prisma, params.slug, body.name, body.body);
+    const c = await submitComment(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), body.name, body.body);
     res.status(202).json({ id: c.id, status: c.status });
   }));
   return r;
@@ -55,11 +56,11 @@ export function adminCommentRoutes(ctx: AppContext): Router {
     res.json({ data: page.map(adminComment), meta: { nextCursor } });
   }));
   const patchBody = z.strictObject({ status: status.exclude(["PENDING"]) });
-  r.patch("/comments/:id", route({ params: idParams, body: patchBody }, async ({ params, body }, _req, res) => {
-    res.json(adminComment(await moderate(ctx.prisma, params.id, body.status)));
+  r.patch("/comments/:id", route({ params: idParams, body: patchBody }, async ({ params, body }, req, res) => {
+    res.json(adminComment(await moderate(ctx.prisma, req.editor!, params.id, body.status)));
   }));
-  r.delete("/comments/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    await remove(ctx.prisma, params.id);
+  r.delete("/comments/:id", route({ params: idParams }, async ({ params }, req, res) => {
+    await remove(ctx.prisma, req.editor!, params.id);
     res.status(204).end();
   }));
   return r;

@@ -1,16 +1,24 @@
-import type { CommentStatus, Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { notFound } from "../http/errors.ts";
+import type { ArticleStatus, CommentStatus, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { Actor } from "../auth/middleware.ts";
+import { audit } from "../audit/service.ts";
+import { forbidden, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 
-async function publishedArticleId(prisma: PrismaClient, slug: string): Promise<number> {
-  const a = await prisma.article.findFirst({ where: { slug, status: "PUBLISHED" }, select: { id: true } });
+/** The id and status of a publicly readable article. */
+async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
+  const a = await prisma.article.findFirst({
+    where: { slug, status: { in: statuses }, deletedAt: null },
+    select: { id: true, status: true },
+  });
   if (!a) throw notFound("Article");
-  return a.id;
+  return a;
 }
 
-export async function listApproved(prisma: PrismaClient, slug: string, limit: number, rawCursor?: string) {
+export async function listApproved(
+  prisma: PrismaClient, slug: string, statuses: ArticleStatus[], limit: number, rawCursor?: string,
+) {
   const cursor = decodeCursor(rawCursor);
-  const articleId = await publishedArticleId(prisma, slug);
+  const { id: articleId } = await readableArticle(prisma, slug, statuses);
   const rows = await prisma.comment.findMany({
     where: { articleId, status: "APPROVED", ...(cursor ? { id: { gt: cursor.id } } : {}) },
     orderBy: { id: "asc" },
@@ -19,8 +27,11 @@ export async function listApproved(prisma: PrismaClient, slug: string, limit: nu
   return paginate(rows, limit, (c) => ({ id: c.id }));
 }
 
-export async function submitComment(prisma: PrismaClient, slug: string, name: string, body: string) {
-  const articleId = await publishedArticleId(prisma, slug);
+export async function submitComment(
+  prisma: PrismaClient, slug: string, statuses: ArticleStatus[], name: string, body: string,
+) {
+  const { id: articleId, status } = await readableArticle(prisma, slug, statuses);
+  if (status !== "PUBLISHED") throw forbidden("Comments are closed on archived articles.");
   return prisma.comment.create({
     data: { articleId, authorName: name, body, status: "PENDING" },
     select: { id: true, status: true },
@@ -51,13 +62,23 @@ export async function listAdmin(
   return paginate(rows, q.limit, (c) => ({ id: c.id }));
 }
 
-export async function moderate(prisma: PrismaClient, id: number, status: CommentStatus) {
-  const existing = await prisma.comment.findUnique({ where: { id }, select: { id: true } });
-  if (!existing) throw notFound("Comment");
-  return prisma.comment.update({ where: { id }, data: { status }, include: adminCommentInclude });
+export async function moderate(prisma: PrismaClient, actor: Actor, id: number, status: CommentStatus) {
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.comment.findUnique({ where: { id }, select: { status: true } });
+    if (!existing) throw notFound("Comment");
+    const row = await tx.comment.update({ where: { id }, data: { status }, include: adminCommentInclude });
+    await audit(tx, {
+      actorId: actor.id, action: "comment.moderate", targetType: "comment", targetId: id, ip: actor.ip,
+      details: { from: existing.status, to: status },
+    });
+    return row;
+  });
 }
 
-export async function remove(prisma: PrismaClient, id: number) {
-  const { count } = await prisma.comment.deleteMany({ where: { id } });
-  if (count === 0) throw notFound("Comment");
+export async function remove(prisma: PrismaClient, actor: Actor, id: number) {
+  await prisma.$transaction(async (tx) => {
+    const { count } = await tx.comment.deleteMany({ where: { id } });
+    if (count === 0) throw notFound("Comment");
+    await audit(tx, { actorId: actor.id, action: "comment.delete", targetType: "comment", targetId: id, ip: actor.ip });
+  });
 }

@@ -1,10 +1,12 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
+import type { Editor } from "../generated/prisma/client.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
+import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { idParams, route } from "../http/validate.ts";
-import { createEditor, editorView, getEditor, listEditors, updateEditor } from "./service.ts";
+import { changeOwnPassword, createEditor, editorView, getEditor, listEditors, updateEditor } from "./service.ts";
 
 const role = z.enum(["ADMIN", "EDITOR", "WRITER"]);
 export const passwordSchema = z.string().min(12, "Use at least 12 characters.").max(200);
@@ -16,10 +18,20 @@ const fields = {
   role,
 };
 
+function send(res: Response, e: Editor, status = 200) {
+  setEtag(res, e.version);
+  res.status(status).json(editorView(e));
+}
+
 export function adminEditorRoutes(ctx: AppContext): Router {
   const r = Router();
   r.get("/me", route({}, async (_i, req, res) => {
-    res.json(editorView(await getEditor(ctx.prisma, req.editor!.id)));
+    send(res, await getEditor(ctx.prisma, req.editor!.id));
+  }));
+  const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema });
+  r.post("/me/password", route({ body: passwordBody }, async ({ body }, req, res) => {
+    await changeOwnPassword(ctx.prisma, req.editor!, body.currentPassword, body.newPassword);
+    res.status(204).end();
   }));
   r.use("/editors", requireRole("ADMIN"));
   const listQuery = z.object({
@@ -32,20 +44,21 @@ export function adminEditorRoutes(ctx: AppContext): Router {
     res.json({ data: page.map(editorView), meta: { nextCursor } });
   }));
   r.get("/editors/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    res.json(editorView(await getEditor(ctx.prisma, params.id)));
+    send(res, await getEditor(ctx.prisma, params.id));
   }));
   const createBody = z.strictObject({ ...fields, role: role.default("WRITER") });
-  r.post("/editors", route({ body: createBody }, async ({ body }, _req, res) => {
-    const e = await createEditor(ctx.prisma, body);
-    res.status(201).location(`/api/v1/admin/editors/${e.id}`).json(editorView(e));
+  r.post("/editors", route({ body: createBody }, async ({ body }, req, res) => {
+    const e = await createEditor(ctx.prisma, body, req.editor!);
+    res.location(`/api/v1/admin/editors/${e.id}`);
+    send(res, e, 201);
   }));
   const updateBody = z.strictObject({ ...fields, active: z.boolean() }).partial();
-  r.patch("/editors/:id", route({ params: idParams, body: updateBody }, async ({ params, body }, _req, res) => {
-    res.json(editorView(await updateEditor(ctx.prisma, params.id, body)));
+  r.patch("/editors/:id", route({ params: idParams, body: updateBody }, async ({ params, body }, req, res) => {
+    send(res, await updateEditor(ctx.prisma, req.editor!, params.id, body, parseIfMatch(req)));
   }));
   // Editors are never hard-deleted: their names stay credited on articles.
-  r.delete("/editors/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    res.json(editorView(await updateEditor(ctx.prisma, params.id, { active: false })));
+  r.delete("/editors/:id", route({ params: idParams }, async ({ params }, req, res) => {
+    send(res, await updateEditor(ctx.prisma, req.editor!, params.id, { active: false }, parseIfMatch(req), "editor.deactivate"));
   }));
   return r;
 }

@@ -1,7 +1,11 @@
 import type { Editor, PrismaClient, Role } from "../generated/prisma/client.ts";
-import { hashPassword } from "../auth/passwords.ts";
-import { conflict, notFound } from "../http/errors.ts";
+import type { Actor } from "../auth/middleware.ts";
+import { audit } from "../audit/service.ts";
+import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import { revokeSessions } from "../auth/sessions.ts";
+import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
+import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -12,6 +16,7 @@ export function editorView(e: Editor) {
     email: e.email,
     role: e.role,
     active: e.active,
+    version: e.version,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -20,14 +25,18 @@ export function editorView(e: Editor) {
 export async function createEditor(
   prisma: PrismaClient,
   input: { name: string; email: string; password: string; role: Role },
+  actor?: Actor,
 ) {
-  return prisma.editor.create({
-    data: {
-      name: input.name,
-      email: normalizeEmail(input.email),
-      passwordHash: await hashPassword(input.password),
-      role: input.role,
-    },
+  const passwordHash = await hashPassword(input.password);
+  return prisma.$transaction(async (tx) => {
+    const e = await tx.editor.create({
+      data: { name: input.name, email: normalizeEmail(input.email), passwordHash, role: input.role },
+    });
+    await audit(tx, {
+      actorId: actor?.id ?? null, action: "editor.create", targetType: "editor", targetId: e.id, ip: actor?.ip,
+      details: { role: e.role },
+    });
+    return e;
   });
 }
 
@@ -51,14 +60,27 @@ export async function getEditor(prisma: PrismaClient, id: number) {
   return e;
 }
 
+export interface EditorChanges {
+  name?: string;
+  email?: string;
+  password?: string;
+  role?: Role;
+  active?: boolean;
+}
+
 export async function updateEditor(
   prisma: PrismaClient,
+  actor: Actor,
   id: number,
-  input: { name?: string; email?: string; password?: string; role?: Role; active?: boolean },
+  input: EditorChanges,
+  ifMatch: IfMatch | null,
+  action = "editor.update",
 ) {
+  const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
     const existing = await tx.editor.findUnique({ where: { id } });
     if (!existing) throw notFound("Editor");
+    const version = checkIfMatch(ifMatch, existing.version, true, () => editorView(existing));
     const losesAdmin =
       existing.role === "ADMIN" && existing.active &&
       ((input.role !== undefined && input.role !== "ADMIN") || input.active === false);
@@ -67,15 +89,45 @@ export async function updateEditor(
       const admins = await tx.editor.count({ where: { role: "ADMIN", active: true } });
       if (admins <= 1) throw conflict("This is the last active ADMIN; promote another editor first.", "last-admin");
     }
-    return tx.editor.update({
-      where: { id },
+    const { count } = await tx.editor.updateMany({
+      where: { id, version },
       data: {
         name: input.name,
         email: input.email === undefined ? undefined : normalizeEmail(input.email),
         role: input.role,
         active: input.active,
-        passwordHash: input.password === undefined ? undefined : await hashPassword(input.password),
+        passwordHash,
+        version: { increment: 1 },
       },
+    });
+    const row = await tx.editor.findUniqueOrThrow({ where: { id } });
+    if (count === 0) throw preconditionFailed(row.version, editorView(row));
+    // A deactivated editor, or one whose password an ADMIN reset, is logged out everywhere.
+    if (input.active === false) await revokeSessions(tx, id, "deactivated");
+    if (input.password !== undefined) await revokeSessions(tx, id, "password-reset");
+    const changed = Object.keys(input).filter((k) => k !== "password");
+    if (input.password !== undefined) changed.push("password");
+    await audit(tx, {
+      actorId: actor.id, action, targetType: "editor", targetId: id, ip: actor.ip,
+      details: { changed, ...(input.role ? { role: input.role } : {}), ...(input.active !== undefined ? { active: input.active } : {}) },
+    });
+    return row;
+  });
+}
+
+/** An editor changes their own password; every other session of theirs ends. */
+export async function changeOwnPassword(prisma: PrismaClient, actor: Actor, current: string, next: string) {
+  const editor = await prisma.editor.findUniqueOrThrow({ where: { id: actor.id } });
+  if (!(await verifyPassword(current, editor.passwordHash))) {
+    throw badRequest("The request is invalid.", [{ path: "body.currentPassword", message: "Does not match your current password." }]);
+  }
+  const passwordHash = await hashPassword(next);
+  await prisma.$transaction(async (tx) => {
+    await tx.editor.update({ where: { id: actor.id }, data: { passwordHash, version: { increment: 1 } } });
+    const revoked = await revokeSessions(tx, actor.id, "password-change", actor.sessionId);
+    await audit(tx, {
+      actorId: actor.id, action: "auth.password-change", targetType: "editor", targetId: actor.id, ip: actor.ip,
+      details: { revokedSessions: revoked },
     });
   });
 }

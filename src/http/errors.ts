@@ -17,9 +17,12 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
+  410: "Gone",
+  412: "Precondition Failed",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
+  428: "Precondition Required",
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
@@ -32,6 +35,8 @@ export class HttpError extends Error {
     message: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Extra members of the problem document (e.g. currentStatus). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -131,5 +136,6 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
       instance: req.originalUrl,
       requestId: String(req.id ?? ""),
       ...(httpErr.errors ? { errors: httpErr.errors } : {}),
+      ...httpErr.extra,
     });
 };

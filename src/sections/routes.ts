@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
+import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { idParams, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminSection, publicSection, publicTree } from "./mappers.ts";
 import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadTree, updateSection } from "./service.ts";
@@ -43,17 +44,22 @@ export function adminSectionRoutes(ctx: AppContext): Router {
     res.json({ data: (await listSectionsAdmin(ctx.prisma)).map(adminSection) });
   }));
   r.get("/sections/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    res.json(adminSection(await getSectionAdmin(ctx.prisma, params.id)));
+    const s = await getSectionAdmin(ctx.prisma, params.id);
+    setEtag(res, s.version);
+    res.json(adminSection(s));
   }));
-  r.post("/sections", requireRole("ADMIN"), route({ body: createBody }, async ({ body }, _req, res) => {
-    const s = await createSection(ctx.prisma, body);
+  r.post("/sections", requireRole("ADMIN"), route({ body: createBody }, async ({ body }, req, res) => {
+    const s = await createSection(ctx.prisma, req.editor!, body);
+    setEtag(res, s.version);
     res.status(201).location(`/api/v1/admin/sections/${s.id}`).json(adminSection(s));
   }));
-  r.patch("/sections/:id", requireRole("ADMIN"), route({ params: idParams, body: updateBody }, async ({ params, body }, _req, res) => {
-    res.json(adminSection(await updateSection(ctx.prisma, params.id, body)));
+  r.patch("/sections/:id", requireRole("ADMIN"), route({ params: idParams, body: updateBody }, async ({ params, body }, req, res) => {
+    const s = await updateSection(ctx.prisma, req.editor!, params.id, body, parseIfMatch(req));
+    setEtag(res, s.version);
+    res.json(adminSection(s));
   }));
-  r.delete("/sections/:id", requireRole("ADMIN"), route({ params: idParams }, async ({ params }, _req, res) => {
-    await deleteSection(ctx.prisma, params.id);
+  r.delete("/sections/:id", requireRole("ADMIN"), route({ params: idParams }, async ({ params }, req, res) => {
+    await deleteSection(ctx.prisma, req.editor!, params.id, parseIfMatch(req));
     res.status(204).end();
   }));
   return r;

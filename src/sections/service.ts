@@ -2,7 +2,11 @@
 // table is small, so tree questions (descendants, breadcrumbs) are answered
 // from one query of all rows rather than recursive SQL.
 import type { Prisma, PrismaClient, Section } from "../generated/prisma/client.ts";
+import type { Actor } from "../auth/middleware.ts";
+import { audit } from "../audit/service.ts";
 import { HttpError, conflict, notFound } from "../http/errors.ts";
+import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
+import { adminSection } from "./mappers.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -85,10 +89,10 @@ async function resolveParent(db: Db, parent: string | null | undefined, selfId?:
 
 const adminInclude = { parent: { select: { id: true, slug: true, name: true } } } as const;
 
-export async function createSection(db: PrismaClient, input: Required<Pick<SectionInput, "slug" | "name">> & SectionInput) {
+export async function createSection(db: PrismaClient, actor: Actor, input: Required<Pick<SectionInput, "slug" | "name">> & SectionInput) {
   return db.$transaction(async (tx) => {
     const parentId = await resolveParent(tx, input.parent);
-    return tx.section.create({
+    const row = await tx.section.create({
       data: {
         slug: input.slug,
         name: input.name,
@@ -98,42 +102,58 @@ export async function createSection(db: PrismaClient, input: Required<Pick<Secti
       },
       include: adminInclude,
     });
+    await audit(tx, { actorId: actor.id, action: "section.create", targetType: "section", targetId: row.id, ip: actor.ip, details: { slug: row.slug } });
+    return row;
   });
 }
 
-export async function updateSection(db: PrismaClient, id: number, input: SectionInput) {
+export async function updateSection(db: PrismaClient, actor: Actor, id: number, input: SectionInput, ifMatch: IfMatch | null) {
   return db.$transaction(async (tx) => {
-    const existing = await tx.section.findUnique({ where: { id } });
+    const existing = await tx.section.findUnique({ where: { id }, include: adminInclude });
     if (!existing) throw notFound("Section");
+    const version = checkIfMatch(ifMatch, existing.version, true, () => adminSection(existing));
     const parentId = await resolveParent(tx, input.parent, id);
-    return tx.section.update({
-      where: { id },
+    const { count } = await tx.section.updateMany({
+      where: { id, version },
       data: {
+        version: { increment: 1 },
         slug: input.slug,
         name: input.name,
         description: input.description,
         position: input.position,
         parentId,
       },
-      include: adminInclude,
     });
+    const row = await tx.section.findUniqueOrThrow({ where: { id }, include: adminInclude });
+    if (count === 0) throw preconditionFailed(row.version, adminSection(row));
+    await audit(tx, {
+      actorId: actor.id, action: "section.update", targetType: "section", targetId: id, ip: actor.ip,
+      details: { changed: Object.keys(input) },
+    });
+    return row;
   });
 }
 
-export async function deleteSection(db: PrismaClient, id: number) {
+export async function deleteSection(db: PrismaClient, actor: Actor, id: number, ifMatch: IfMatch | null) {
   await db.$transaction(async (tx) => {
     const s = await tx.section.findUnique({
       where: { id },
-      include: { _count: { select: { children: true, articles: true } } },
+      include: { ...adminInclude, _count: { select: { children: true, articles: true } } },
     });
     if (!s) throw notFound("Section");
+    const version = checkIfMatch(ifMatch, s.version, true, () => adminSection(s));
     if (s._count.children > 0 || s._count.articles > 0) {
       throw conflict(
         `Section "${s.slug}" still has ${s._count.children} child section(s) and ${s._count.articles} article(s).`,
         "section-in-use",
       );
     }
-    await tx.section.delete({ where: { id } });
+    const { count } = await tx.section.deleteMany({ where: { id, version } });
+    if (count === 0) {
+      const row = await tx.section.findUniqueOrThrow({ where: { id }, include: adminInclude });
+      throw preconditionFailed(row.version, adminSection(row));
+    }
+    await audit(tx, { actorId: actor.id, action: "section.delete", targetType: "section", targetId: id, ip: actor.ip, details: { slug: s.slug } });
   });
 }
 

@@ -6,7 +6,8 @@ import http from "node:http";
 import { pino } from "pino";
 import request from "supertest";
 import { createApp } from "../../src/app.ts";
-import { createTokenService } from "../../src/auth/tokens.ts";
+import { createTokenService, type TokenService } from "../../src/auth/tokens.ts";
+import { openSession } from "../../src/auth/sessions.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -41,8 +42,13 @@ export interface TestResponse {
 export interface TestApp {
   config: Config;
   db: Database;
+  /** The PostgreSQL schema this file runs in (undefined on PGlite). */
+  schema?: string;
+  /** A second, independent connection to the same database (PostgreSQL), or the same one (PGlite). */
+  openPeer(): Promise<Database>;
   server: http.Server;
   secret: string;
+  tokens: TokenService;
   admin: TestEditor;
   editor: TestEditor;
   writer: TestEditor;
@@ -52,6 +58,8 @@ export interface TestApp {
   patch(path: string, body?: unknown, opts?: CallOptions): Promise<TestResponse>;
   del(path: string, opts?: CallOptions): Promise<TestResponse>;
   addEditor(role: Role, name?: string): Promise<TestEditor>;
+  /** `{ "If-Match": <current ETag> }` of an editor-API resource, read as ADMIN. */
+  ifMatch(path: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -62,6 +70,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: "silent",
     JWT_SECRET: secret,
     SEED_DEMO: "false",
+    SCHEDULER_ENABLED: "false",
     ...env,
   });
   const url = process.env.DATABASE_URL || undefined;
@@ -79,7 +88,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     n += 1;
     const email = `${role.toLowerCase()}${n}@test.local`;
     const e = await createEditor(db.prisma, { name: name ?? `${role} ${n}`, email, password: PASSWORD, role });
-    return { id: e.id, email, role, token: tokens.sign(e.id).accessToken };
+    const session = await openSession(db.prisma, tokens, config, e.id);
+    return { id: e.id, email, role, token: session.accessToken };
   };
 
   const call = async (method: string, path: string, opts: CallOptions = {}): Promise<TestResponse> => {
@@ -96,8 +106,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
   const [admin, editor, writer] = [await addEditor("ADMIN"), await addEditor("EDITOR"), await addEditor("WRITER")];
 
+  const ifMatch = async (path: string) => {
+    const res = await call("GET", path, { token: admin.token });
+    if (res.status !== 200 || !res.headers.etag) throw new Error(`no ETag for ${path}: ${res.status}`);
+    return { "If-Match": res.headers.etag };
+  };
+
   return {
-    config, db, server, secret, admin, editor, writer,
+    config, db, schema, server, secret, tokens, admin, editor, writer, ifMatch,
+    openPeer: async () => (url ? openDatabase({ url, schema, poolSize: 5 }) : db),
     call,
     get: (p, o) => call("GET", p, o),
     post: (p, body, o) => call("POST", p, { ...o, body }),
