@@ -19,6 +19,10 @@ import { adminCommentRoutes, publicCommentRoutes } from "./comments/routes.ts";
 import { adminEditorRoutes } from "./editors/routes.ts";
 import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
 import { adminAuditRoutes } from "./audit/routes.ts";
+import { adminMediaRoutes } from "./media/routes.ts";
+import { viewRoutes } from "./views/routes.ts";
+import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
+import { frontRoutes } from "./fronts/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
 
@@ -95,6 +99,9 @@ export function createApp(ctx: AppContext): express.Express {
     res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind });
   });
 
+  // --- uploaded images: immutable keys, cached for a year ---
+  app.use("/media", publicCors, ctx.media.serve());
+
   // --- docs ---
   const specText = fs.readFileSync(OPENAPI_PATH, "utf8");
   const spec = YAML.parse(specText);
@@ -126,6 +133,8 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminSectionRoutes(ctx));
   admin.use(adminCommentRoutes(ctx));
   admin.use(adminAuditRoutes(ctx));
+  admin.use(adminMediaRoutes(ctx));
+  admin.use(adminCollectionRoutes(ctx));
   app.use("/api/v1/admin", admin);
 
   // --- public read API: any origin, cacheable for a short while ---
@@ -137,6 +146,9 @@ export function createApp(ctx: AppContext): express.Express {
   publicApi.use(publicArticleRoutes(ctx));
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));
+  publicApi.use(viewRoutes(ctx));
+  publicApi.use(publicCollectionRoutes(ctx));
+  publicApi.use(frontRoutes(ctx));
   app.use("/api/v1", publicApi);
 
   app.use(notFoundHandler);

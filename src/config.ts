@@ -56,6 +56,33 @@ export const configSchema = z
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+    // Reader features.
+    PUBLIC_SITE_URL: z.url().default("http://localhost:3000").transform((v) => v.replace(/\/+$/, "")),
+    PERMALINK_PATTERN: z
+      .string()
+      .regex(/^\/.*\{slug\}/, "must start with / and contain {slug}")
+      .default("/{section}/{yyyy}/{mm}/{dd}/{slug}"),
+    PUBLIC_API_URL: z.url().optional().transform((v) => v?.replace(/\/+$/, "")),
+    SITE_TIMEZONE: z
+      .string()
+      .default("UTC")
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be an IANA time zone such as Asia/Shanghai"),
+    MEDIA_MAX_BYTES: bytes.default(10 * 1024 * 1024),
+    MEDIA_BASE_URL: z.string().default("").transform((v) => v.replace(/\/+$/, "")),
+    COMMENTS_AUTO_APPROVE: bool.default(false),
+    COMMENT_RATE_MAX: z.coerce.number().int().min(1).default(5),
+    COMMENT_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    COMMENT_MAX_LINKS: z.coerce.number().int().min(0).default(2),
+    VIEW_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+    VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
+    VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.JWT_SECRET) {

@@ -3,6 +3,8 @@ import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { TokenService } from "./auth/tokens.ts";
+import type { MediaStorage } from "./media/storage.ts";
+import type { ViewCounter } from "./views/counter.ts";
 
 /** What request handling needs; built once at start and passed down. */
 export interface AppContext {
@@ -11,4 +13,10 @@ export interface AppContext {
   prisma: PrismaClient;
   tokens: TokenService;
   logger: Logger;
+  /** Where uploaded images are kept (local disk by default). */
+  media: MediaStorage;
+  /** Buffers read-beacon counts and flushes them in batches. */
+  views: ViewCounter;
+  /** Keyed hash of a client (IP + User-Agent); the raw values are never stored. */
+  hashClient(ip: string | null, userAgent: string | undefined): string;
 }

@@ -14,6 +14,9 @@ import { migrate } from "./db/migrate.ts";
 import { ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { jwtSecret } from "./secrets.ts";
+import { localDiskStorage } from "./media/storage.ts";
+import { createViewCounter } from "./views/counter.ts";
+import { clientHasher } from "./http/client-hash.ts";
 
 /** Reads ./.env if present; variables already in the environment win. */
 function loadDotEnv() {
@@ -50,8 +53,16 @@ async function main() {
   if (config.SEED_DEMO) {
     if (await seedDemo(db.prisma)) logger.info("seeded demo content into the empty database");
   }
-  const tokens = createTokenService(config, jwtSecret(config, logger));
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger });
+  const secret = jwtSecret(config, logger);
+  const tokens = createTokenService(config, secret);
+  const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
+  const views = createViewCounter(db.prisma, logger, {
+    flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
+    dedupSeconds: config.VIEW_DEDUP_SECONDS,
+    rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
+  });
+  views.start();
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
@@ -75,6 +86,8 @@ async function main() {
     force.unref();
     server.close(async () => {
       await scheduler.stop();
+      // Accepted views are written before the database closes.
+      await views.stop();
       await db.close();
       logger.info("stopped");
       process.exit(0);

@@ -14,6 +14,12 @@ import { migrate } from "../../src/db/migrate.ts";
 import { createEditor } from "../../src/editors/service.ts";
 import type { Role } from "../../src/generated/prisma/client.ts";
 import { assertMatchesSpec } from "./contract.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { localDiskStorage } from "../../src/media/storage.ts";
+import { createViewCounter, type ViewCounter } from "../../src/views/counter.ts";
+import { clientHasher } from "../../src/http/client-hash.ts";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -49,6 +55,9 @@ export interface TestApp {
   server: http.Server;
   secret: string;
   tokens: TokenService;
+  views: ViewCounter;
+  /** Where this app's uploads are stored. */
+  mediaDir: string;
   admin: TestEditor;
   editor: TestEditor;
   writer: TestEditor;
@@ -79,7 +88,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   await migrate(db);
   const logger = pino({ level: "silent" });
   const tokens = createTokenService(config, secret);
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger });
+  const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-media-"));
+  const media = localDiskStorage(mediaDir);
+  const views = createViewCounter(db.prisma, logger, {
+    flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
+    dedupSeconds: config.VIEW_DEDUP_SECONDS,
+    rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
+  });
+  // Tests flush explicitly (views.flush()) rather than waiting for the timer.
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 
@@ -113,7 +130,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 
   return {
-    config, db, schema, server, secret, tokens, admin, editor, writer, ifMatch,
+    config, db, schema, server, secret, tokens, views, mediaDir, admin, editor, writer, ifMatch,
     openPeer: async () => (url ? openDatabase({ url, schema, poolSize: 5 }) : db),
     call,
     get: (p, o) => call("GET", p, o),
@@ -123,6 +140,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     addEditor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await views.stop();
+      fs.rmSync(mediaDir, { recursive: true, force: true });
       if (schema) {
         await db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
       }
