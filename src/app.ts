@@ -22,7 +22,7 @@ import { adminAuditRoutes } from "./audit/routes.ts";
 import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
-import { frontRoutes } from "./fronts/routes.ts";
+import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
 
@@ -135,6 +135,7 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminAuditRoutes(ctx));
   admin.use(adminMediaRoutes(ctx));
   admin.use(adminCollectionRoutes(ctx));
+  admin.use(adminFrontRoutes(ctx));
   app.use("/api/v1/admin", admin);
 
   // --- public read API: any origin, cacheable for a short while ---

@@ -51,7 +51,8 @@ async function main() {
   await migrate(db, (msg) => logger.info(msg));
   await ensureAdmin(db.prisma, config, logger);
   if (config.SEED_DEMO) {
-    if (await seedDemo(db.prisma)) logger.info("seeded demo content into the empty database");
+    const demoMedia = localDiskStorage(path.join(config.DATA_DIR, "media"));
+    if (await seedDemo(db.prisma, demoMedia)) logger.info("seeded demo content into the empty database");
   }
   const secret = jwtSecret(config, logger);
   const tokens = createTokenService(config, secret);

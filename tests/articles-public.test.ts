@@ -84,8 +84,8 @@ describe("publish, then read publicly", () => {
     await publish(t, main.id);
     const res = await t.get(`/api/v1/articles/${main.slug}`);
     assert.deepEqual(res.body.related, [
-      { slug: r2.slug, headline: "Related analysis", kind: "ANALYSIS" },
-      { slug: r1.slug, headline: "Related one", kind: "STORY" },
+      { slug: r2.slug, headline: "Related analysis", kind: "ANALYSIS", automatic: false },
+      { slug: r1.slug, headline: "Related one", kind: "STORY", automatic: false },
     ]);
     // The editor view still shows all three, with their status.
     const adm = await t.get(`/api/v1/admin/articles/${main.id}`, { token: t.editor.token });

@@ -59,7 +59,8 @@ describe("comments", () => {
     await publish(t, a.id);
     const ids: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const c = await t.post(`/api/v1/articles/${a.slug}/comments`, { name: `R${i}`, body: `Comment ${i}` });
+      // One reader each: seven from one client would trip the per-client rate limit.
+      const c = await t.post(`/api/v1/articles/${a.slug}/comments`, { name: `R${i}`, body: `Comment ${i}` }, { headers: { "X-Forwarded-For": `192.0.2.${i + 1}` } });
       await t.patch(`/api/v1/admin/comments/${c.body.id}`, { status: "APPROVED" }, { token: t.editor.token });
       ids.push(c.body.id);
     }
@@ -88,5 +89,19 @@ describe("comments", () => {
     assert.equal((await t.post("/api/v1/articles/nope/comments", { name: "A", body: "B" })).status, 404);
     const draft = await makeArticle(t, { headline: "Not yet", section: "world" });
     assert.equal((await t.post(`/api/v1/articles/${draft.slug}/comments`, { name: "A", body: "B" })).status, 404);
+  });
+
+  it("counts only what readers see: replies under a hidden parent drop out of commentCount", async () => {
+    const a = await makeArticle(t, { headline: "Reply counting", section: "world" });
+    await publish(t, a.id);
+    const client = { headers: { "X-Forwarded-For": "198.51.100.77" } };
+    const parent = await t.post(`/api/v1/articles/${a.slug}/comments`, { name: "P", body: "Parent" }, client);
+    await t.patch(`/api/v1/admin/comments/${parent.body.id}`, { status: "APPROVED" }, { token: t.editor.token });
+    const reply = await t.post(`/api/v1/articles/${a.slug}/comments`, { name: "R", body: "Reply", parentId: parent.body.id }, client);
+    await t.patch(`/api/v1/admin/comments/${reply.body.id}`, { status: "APPROVED" }, { token: t.editor.token });
+    assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).body.commentCount, 2);
+    await t.patch(`/api/v1/admin/comments/${parent.body.id}`, { status: "REJECTED" }, { token: t.editor.token });
+    assert.deepEqual((await t.get(`/api/v1/articles/${a.slug}/comments`)).body.data, []);
+    assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).body.commentCount, 0);
   });
 });

@@ -67,8 +67,15 @@ describe("demo content", () => {
   it("seeds an empty database once, in the reference page's shape", async () => {
     const d = await startTestApp();
     try {
-      assert.equal(await seedDemo(d.db.prisma), true);
+      const { localDiskStorage } = await import("../src/media/storage.ts");
+      assert.equal(await seedDemo(d.db.prisma, localDiskStorage(d.mediaDir)), true);
       assert.equal(await seedDemo(d.db.prisma), false, "never seeds a non-empty database");
+      const picks = await d.get("/api/v1/collections/selections-for-you");
+      assert.ok(picks.body.items.length >= 4);
+      assert.ok(picks.body.items.every((i: { image: unknown; kind: string }) => i.image && i.kind === "PHOTO_STORY"));
+      const img = await fetch(`http://127.0.0.1:${(d.server.address() as { port: number }).port}${picks.body.items[0].image.url}`);
+      assert.equal(img.status, 200);
+      assert.equal(img.headers.get("content-type"), "image/png");
       const china = await d.get("/api/v1/articles?section=china&limit=100");
       assert.ok(china.body.data.length >= 10);
       const photos = await d.get("/api/v1/articles?section=photos&kind=PHOTO_STORY&limit=100");

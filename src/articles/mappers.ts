@@ -1,22 +1,36 @@
 // The only places that decide which article fields leave the API.
 import type { SectionTree } from "../sections/service.ts";
 import { sectionRef } from "../sections/mappers.ts";
+import { publicImage, type MediaRef } from "../media/mappers.ts";
+import { formatLocal, shareLinks, type PublicView } from "./presentation.ts";
 import type { AdminArticleRow, PublicArticleRow, PublicListRow } from "./service.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function publicListItem(a: PublicListRow) {
+type Image = (MediaRef & { id: number }) | null;
+const image = (m: Image, baseUrl: string) => (m ? publicImage(m, baseUrl) : null);
+
+export function publicListItem(a: PublicListRow, view?: PublicView) {
   return {
     slug: a.slug,
     headline: a.headline,
     summary: a.summary,
     kind: a.kind,
     publishedAt: iso(a.publishedAt),
+    publishedAtLocal: view ? formatLocal(view, a.publishedAt) : null,
     section: sectionRef(a.section),
+    leadImage: image(a.leadImage, view?.mediaBaseUrl ?? ""),
   };
 }
 
-export function publicArticle(a: PublicArticleRow, tree: SectionTree) {
+export interface RelatedPick {
+  slug: string;
+  headline: string;
+  kind: string;
+}
+
+export function publicArticle(a: PublicArticleRow, tree: SectionTree, view: PublicView, automatic: RelatedPick[] = []) {
+  const picked = a.related.map((r) => ({ slug: r.related.slug, headline: r.related.headline, kind: r.related.kind, automatic: false }));
   return {
     slug: a.slug,
     headline: a.headline,
@@ -28,17 +42,22 @@ export function publicArticle(a: PublicArticleRow, tree: SectionTree) {
     bodyText: a.bodyText,
     kind: a.kind,
     publishedAt: iso(a.publishedAt),
+    publishedAtLocal: formatLocal(view, a.publishedAt),
     updatedAt: a.updatedAt.toISOString(),
     section: sectionRef(a.section),
     breadcrumb: tree.breadcrumb(a.section.id).map(sectionRef),
     editors: a.editors.map((e) => ({ name: e.editor.name })),
     tags: a.tags.map((t) => ({ slug: t.tag.slug, name: t.tag.name })),
-    related: a.related.map((r) => ({ slug: r.related.slug, headline: r.related.headline, kind: r.related.kind })),
+    leadImage: image(a.leadImage, view.mediaBaseUrl),
+    gallery: a.gallery.map((g) => ({ image: publicImage(g.media, view.mediaBaseUrl), caption: g.caption || g.media.caption })),
+    related: picked.length ? picked : automatic.map((r) => ({ slug: r.slug, headline: r.headline, kind: r.kind, automatic: true })),
     commentCount: a._count.comments,
+    commentsOpen: !a.commentsClosed && a.status === "PUBLISHED",
+    links: shareLinks(view, a),
   };
 }
 
-export function adminArticle(a: AdminArticleRow) {
+export function adminArticle(a: AdminArticleRow, mediaBaseUrl = "") {
   return {
     id: a.id,
     slug: a.slug,
@@ -55,6 +74,7 @@ export function adminArticle(a: AdminArticleRow) {
     scheduledAt: iso(a.scheduledAt),
     reviewNote: a.reviewNote,
     deletedAt: iso(a.deletedAt),
+    commentsClosed: a.commentsClosed,
     version: a.version,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),
@@ -69,5 +89,7 @@ export function adminArticle(a: AdminArticleRow) {
       kind: r.related.kind,
       status: r.related.status,
     })),
+    leadImage: image(a.leadImage, mediaBaseUrl),
+    gallery: a.gallery.map((g) => ({ image: publicImage(g.media, mediaBaseUrl), caption: g.caption })),
   };
 }

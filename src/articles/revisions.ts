@@ -22,6 +22,9 @@ export interface ArticleContent {
   tags: string[];
   editors: number[];
   related: number[];
+  leadImage: number | null;
+  gallery: { media: number; caption: string }[];
+  commentsClosed: boolean;
   status: string;
   publishedAt: string | null;
   scheduledAt: string | null;
@@ -30,6 +33,7 @@ export interface ArticleContent {
 /** The fields a restore brings back; status and times stay as they are. */
 export const RESTORABLE: (keyof ArticleContent)[] = [
   "slug", "headline", "summary", "dateline", "source", "byline", "body", "kind", "section", "tags", "editors", "related",
+  "leadImage", "gallery", "commentsClosed",
 ];
 
 export function contentOf(a: AdminArticleRow): ArticleContent {
@@ -46,6 +50,9 @@ export function contentOf(a: AdminArticleRow): ArticleContent {
     tags: a.tags.map((t) => t.tag.slug),
     editors: a.editors.map((e) => e.editor.id),
     related: a.related.map((r) => r.related.id),
+    leadImage: a.leadImageId,
+    gallery: a.gallery.map((g) => ({ media: g.media.id, caption: g.caption })),
+    commentsClosed: a.commentsClosed,
     status: a.status,
     publishedAt: a.publishedAt?.toISOString() ?? null,
     scheduledAt: a.scheduledAt?.toISOString() ?? null,

@@ -7,9 +7,11 @@ import { pageQuery } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { bodyIdSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminArticle, publicArticle, publicListItem } from "./mappers.ts";
+import { publicView } from "./presentation.ts";
+import { printHtml, printText } from "./print.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
-  createArticle, getArticleAdmin, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
+  automaticRelated, createArticle, getArticleAdmin, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
   purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
   type AdminArticleRow, type Transition,
 } from "./service.ts";
@@ -19,23 +21,34 @@ const status = z.enum(["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED", "ARCHIVED
 
 export function publicArticleRoutes(ctx: AppContext): Router {
   const r = Router();
+  const view = publicView(ctx.config);
+  const load = async (where: Parameters<typeof getArticlePublic>[1]) => {
+    const { article, tree } = await getArticlePublic(ctx.prisma, where);
+    const auto = article.related.length ? [] : await automaticRelated(ctx.prisma, article);
+    return publicArticle(article, tree, view, auto);
+  };
   const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...pageQuery });
   r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
     const { page, nextCursor } = await listArticlesPublic(ctx.prisma, query);
-    res.json({ data: page.map(publicListItem), meta: { nextCursor } });
+    res.json({ data: page.map((a) => publicListItem(a, view)), meta: { nextCursor } });
   }));
   r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
-    const { article, tree } = await getArticlePublic(ctx.prisma, { slug: params.slug, statuses });
-    res.json(publicArticle(article, tree));
+    res.json(await load({ slug: params.slug, statuses: publicStatuses(ctx.config.ARCHIVED_PUBLIC) }));
+  }));
+  // A print-friendly page: no scripts, nothing loaded but the article's images.
+  r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
+    const a = await load({ slug: params.slug, statuses: publicStatuses(ctx.config.ARCHIVED_PUBLIC) });
+    res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
+    if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
+    else res.type("text/html").send(printHtml(a));
   }));
   // Draft preview: the token names exactly one article and nothing else.
   const previewParams = z.object({ token: z.string().min(1).max(2000) });
   r.get("/preview/:token", route({ params: previewParams }, async ({ params }, _req, res) => {
     const id = ctx.tokens.verifyPreview(params.token);
     if (id === undefined) throw notFound("Preview");
-    const { article, tree } = await getArticlePublic(ctx.prisma, { id });
-    res.set({ "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex" }).json(publicArticle(article, tree));
+    const payload = await load({ id });
+    res.set({ "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex" }).json(payload);
   }));
   return r;
 }
@@ -59,6 +72,12 @@ const articleFields = {
   editors: uniqueList(bodyIdSchema, 20),
   related: uniqueList(bodyIdSchema, 20),
   tags: uniqueList(slugSchema, 30),
+  leadImage: bodyIdSchema.nullable(),
+  gallery: z
+    .array(z.strictObject({ media: bodyIdSchema, caption: z.string().trim().max(1000).optional() }))
+    .max(100)
+    .refine((g) => new Set(g.map((x) => x.media)).size === g.length, "Must not contain an image twice."),
+  commentsClosed: z.boolean(),
 };
 
 const createBody = z.strictObject({
@@ -73,6 +92,11 @@ const createBody = z.strictObject({
   editors: articleFields.editors.optional(),
   related: articleFields.related.optional(),
   tags: articleFields.tags.optional(),
+  leadImage: articleFields.leadImage.optional(),
+  gallery: articleFields.gallery.optional(),
+  commentsClosed: articleFields.commentsClosed.optional(),
+}).refine((b) => !b.gallery?.length || b.kind === "PHOTO_STORY", {
+  path: ["gallery"], message: "Only PHOTO_STORY articles have a gallery.",
 });
 const updateBody = z.strictObject(articleFields).partial();
 const dateTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
@@ -86,13 +110,12 @@ const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledA
   archive: z.strictObject({}),
 };
 
-function sendArticle(res: Response, a: AdminArticleRow, status = 200) {
-  setEtag(res, a.version);
-  res.status(status).json(adminArticle(a));
-}
-
 export function adminArticleRoutes(ctx: AppContext): Router {
   const r = Router();
+  const sendArticle = (res: Response, a: AdminArticleRow, status = 200) => {
+    setEtag(res, a.version);
+    res.status(status).json(adminArticle(a, ctx.config.MEDIA_BASE_URL));
+  };
   const listQuery = z.object({
     trashed: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
     status: status.optional(),
@@ -103,7 +126,7 @@ export function adminArticleRoutes(ctx: AppContext): Router {
   });
   r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
     const { page, nextCursor } = await listArticlesAdmin(ctx.prisma, query);
-    res.json({ data: page.map(adminArticle), meta: { nextCursor } });
+    res.json({ data: page.map((a) => adminArticle(a, ctx.config.MEDIA_BASE_URL)), meta: { nextCursor } });
   }));
   r.get("/articles/:id", route({ params: idParams }, async ({ params }, _req, res) => {
     sendArticle(res, await getArticleAdmin(ctx.prisma, params.id));

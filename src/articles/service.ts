@@ -8,6 +8,7 @@ import { audit } from "../audit/service.ts";
 import { HttpError, badRequest, conflict, forbidden, notFound, type FieldError } from "../http/errors.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
 import { adminArticle } from "./mappers.ts";
+import { mediaRefSelect } from "../media/mappers.ts";
 import { contentOf, diff, saveRevision, type ArticleContent } from "./revisions.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
@@ -28,6 +29,9 @@ export interface ArticleInput {
   editors?: number[];
   related?: number[];
   tags?: string[];
+  leadImage?: number | null;
+  gallery?: { media: number; caption?: string }[];
+  commentsClosed?: boolean;
 }
 
 export const adminArticleInclude = {
@@ -39,6 +43,8 @@ export const adminArticleInclude = {
     orderBy: { position: "asc" },
     select: { related: { select: { id: true, slug: true, headline: true, kind: true, status: true } } },
   },
+  leadImage: { select: mediaRefSelect },
+  gallery: { orderBy: { position: "asc" }, select: { caption: true, media: { select: mediaRefSelect } } },
 } satisfies Prisma.ArticleInclude;
 
 export type AdminArticleRow = Prisma.ArticleGetPayload<{ include: typeof adminArticleInclude }>;
@@ -95,6 +101,21 @@ async function resolveRefs(tx: Tx, input: ArticleInput, selfId?: number) {
       else if (!found.has(id)) errors.push({ path: `body.related.${i}`, message: `No article with id ${id}.` });
     });
   }
+  const mediaIds = [
+    ...(input.leadImage ? [input.leadImage] : []),
+    ...(input.gallery ?? []).map((g) => g.media),
+  ];
+  if (mediaIds.length) {
+    const found = new Set(
+      (await tx.media.findMany({ where: { id: { in: mediaIds } }, select: { id: true } })).map((m) => m.id),
+    );
+    if (input.leadImage && !found.has(input.leadImage)) {
+      errors.push({ path: "body.leadImage", message: `No image with id ${input.leadImage}.` });
+    }
+    (input.gallery ?? []).forEach((g, i) => {
+      if (!found.has(g.media)) errors.push({ path: `body.gallery.${i}.media`, message: `No image with id ${g.media}.` });
+    });
+  }
   if (errors.length) throw invalid(errors);
   let tagIds: number[] | undefined;
   if (input.tags) {
@@ -120,6 +141,8 @@ function contentFields(input: ArticleInput) {
   if (input.source !== undefined) data.source = input.source;
   if (input.byline !== undefined) data.byline = input.byline;
   if (input.kind !== undefined) data.kind = input.kind;
+  if (input.leadImage !== undefined) data.leadImageId = input.leadImage;
+  if (input.commentsClosed !== undefined) data.commentsClosed = input.commentsClosed;
   if (input.body !== undefined) {
     const body = sanitizeBody(input.body);
     data.body = body;
@@ -139,6 +162,12 @@ async function replaceLinks(tx: Tx, articleId: number, input: ArticleInput, tagI
     await tx.articleRelated.deleteMany({ where: { articleId } });
     await tx.articleRelated.createMany({
       data: input.related.map((relatedId, position) => ({ articleId, relatedId, position })),
+    });
+  }
+  if (input.gallery) {
+    await tx.galleryItem.deleteMany({ where: { articleId } });
+    await tx.galleryItem.createMany({
+      data: input.gallery.map((g, position) => ({ articleId, mediaId: g.media, position, caption: g.caption ?? "" })),
     });
   }
   if (tagIds) {
@@ -210,6 +239,8 @@ export async function createArticle(
         status: "DRAFT",
         sectionId: sectionId!,
         authorId: actor.id,
+        leadImageId: input.leadImage ?? null,
+        commentsClosed: input.commentsClosed ?? false,
       },
       select: { id: true },
     });
@@ -249,6 +280,9 @@ export async function updateArticle(
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
+    if (input.gallery?.length && (input.kind ?? existing.kind) !== "PHOTO_STORY") {
+      throw invalid([{ path: "body.gallery", message: "Only PHOTO_STORY articles have a gallery." }]);
+    }
     const { sectionId, tagIds } = await resolveRefs(tx, input, id);
     await writeVersioned(tx, id, version, {
       ...contentFields(input),
@@ -429,7 +463,13 @@ export async function restoreRevision(
       editors: c.editors.filter((e) => keepEditors.has(e)),
       related: c.related.filter((r) => keepRelated.has(r)),
       tags: c.tags,
+      commentsClosed: c.commentsClosed ?? false,
     };
+    // Images deleted since are dropped rather than failing the restore.
+    const imageIds = [...(c.leadImage ? [c.leadImage] : []), ...(c.gallery ?? []).map((g) => g.media)];
+    const images = new Set((await tx.media.findMany({ where: { id: { in: imageIds } }, select: { id: true } })).map((m) => m.id));
+    input.leadImage = c.leadImage && images.has(c.leadImage) ? c.leadImage : null;
+    input.gallery = (c.gallery ?? []).filter((g) => images.has(g.media));
     const { tagIds } = await resolveRefs(tx, { tags: c.tags }, id);
     await writeVersioned(tx, id, version, {
       ...contentFields(input),
@@ -491,6 +531,7 @@ export const publicListSelect = {
   kind: true,
   publishedAt: true,
   section: { select: { slug: true, name: true } },
+  leadImage: { select: mediaRefSelect },
 } satisfies Prisma.ArticleSelect;
 
 export type PublicListRow = Prisma.ArticleGetPayload<{ select: typeof publicListSelect }>;
@@ -537,7 +578,14 @@ const publicArticleInclude = {
     orderBy: { position: "asc" },
     select: { related: { select: { slug: true, headline: true, kind: true } } },
   },
-  _count: { select: { comments: { where: { status: "APPROVED" } } } },
+  // What readers see: approved comments, and approved replies under approved parents.
+  _count: {
+    select: {
+      comments: { where: { status: "APPROVED", OR: [{ parentId: null }, { parent: { status: "APPROVED" } }] } },
+    },
+  },
+  leadImage: { select: mediaRefSelect },
+  gallery: { orderBy: { position: "asc" }, select: { caption: true, media: { select: mediaRefSelect } } },
 } satisfies Prisma.ArticleInclude;
 
 export type PublicArticleRow = Prisma.ArticleGetPayload<{ include: typeof publicArticleInclude }>;
@@ -558,4 +606,35 @@ export async function getArticlePublic(
   ]);
   if (!article) throw notFound("Article");
   return { article, tree };
+}
+
+/**
+ * "We Recommend" when editors picked none: up to `max` published stories
+ * sharing a tag with the article, then from its section, newest first.
+ */
+export async function automaticRelated(
+  prisma: PrismaClient,
+  article: { id: number; sectionId: number; tags: { tag: { slug: string } }[] },
+  max = 6,
+) {
+  const base: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null, id: { not: article.id } };
+  const select = { id: true, slug: true, headline: true, kind: true } as const;
+  const order = [{ publishedAt: "desc" as const }, { id: "desc" as const }];
+  const tagSlugs = article.tags.map((t) => t.tag.slug);
+  const byTag = tagSlugs.length
+    ? await prisma.article.findMany({
+        where: { ...base, tags: { some: { tag: { slug: { in: tagSlugs } } } } },
+        orderBy: order,
+        take: max,
+        select,
+      })
+    : [];
+  if (byTag.length >= max) return byTag;
+  const bySection = await prisma.article.findMany({
+    where: { ...base, sectionId: article.sectionId, id: { notIn: [article.id, ...byTag.map((a) => a.id)] } },
+    orderBy: order,
+    take: max - byTag.length,
+    select,
+  });
+  return [...byTag, ...bySection];
 }

@@ -11,7 +11,7 @@ export function adminAuditRoutes(ctx: AppContext): Router {
   const query = z.object({
     action: z.string().regex(/^[a-z.-]{1,60}$/, "An action such as article.publish, or a prefix such as article.").optional(),
     actor: idSchema.optional(),
-    targetType: z.enum(["article", "section", "comment", "editor"]).optional(),
+    targetType: z.enum(["article", "section", "comment", "editor", "media", "collection"]).optional(),
     targetId: idSchema.optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),

@@ -1,17 +1,24 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
+import { EDITOR_PLUS, clientIp, requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
-import { idParams, idSchema, route, slugParams } from "../http/validate.ts";
+import { bodyIdSchema, idParams, idSchema, route, slugParams } from "../http/validate.ts";
 import { publicStatuses } from "../articles/service.ts";
-import { listAdmin, listApproved, moderate, remove, submitComment, type AdminCommentRow } from "./service.ts";
+import { listAdmin, listApproved, moderate, moderateMany, remove, submitComment, type AdminCommentRow } from "./service.ts";
 
-const publicComment = (c: { id: number; authorName: string; body: string; createdAt: Date }) => ({
+type PublicRow = { id: number; authorName: string; body: string; createdAt: Date };
+
+const publicReply = (c: PublicRow) => ({
   id: c.id,
   name: c.authorName,
   body: c.body,
   createdAt: c.createdAt.toISOString(),
+});
+
+const publicComment = (c: PublicRow & { replies: PublicRow[] }) => ({
+  ...publicReply(c),
+  replies: c.replies.map(publicReply),
 });
 
 const adminComment = (c: AdminCommentRow) => ({
@@ -19,6 +26,7 @@ const adminComment = (c: AdminCommentRow) => ({
   name: c.authorName,
   body: c.body,
   status: c.status,
+  parentId: c.parentId,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
   article: { id: c.article.id, slug: c.article.slug, headline: c.article.headline },
@@ -30,6 +38,10 @@ export const COMMENT_BODY_MAX = 5000;
 const submitBody = z.strictObject({
   name: z.string().trim().min(1).max(COMMENT_NAME_MAX),
   body: z.string().trim().min(1).max(COMMENT_BODY_MAX),
+  parentId: bodyIdSchema.optional(),
+  // Honeypot: hidden from people, so only bots fill it. Judged in the service,
+  // after the article checks, so the answer names it like any other field error.
+  website: z.string().optional(),
 });
 
 export function publicCommentRoutes(ctx: AppContext): Router {
@@ -38,8 +50,17 @@ export function publicCommentRoutes(ctx: AppContext): Router {
     const { page, nextCursor } = await listApproved(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), query.limit, query.cursor);
     res.json({ data: page.map(publicComment), meta: { nextCursor } });
   }));
-  r.post("/articles/:slug/comments", route({ params: slugParams, body: submitBody }, async ({ params, body }, _req, res) => {
-    const c = await submitComment(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), body.name, body.body);
+  const { config } = ctx;
+  const policy = {
+    autoApprove: config.COMMENTS_AUTO_APPROVE,
+    rateMax: config.COMMENT_RATE_MAX,
+    rateWindowSeconds: config.COMMENT_RATE_WINDOW_SECONDS,
+    maxLinks: config.COMMENT_MAX_LINKS,
+  };
+  r.post("/articles/:slug/comments", route({ params: slugParams, body: submitBody }, async ({ params, body }, req, res) => {
+    const c = await submitComment(ctx.prisma, params.slug, publicStatuses(config.ARCHIVED_PUBLIC), policy, {
+      ...body, clientHash: ctx.hashClient(clientIp(req), req.get("user-agent")),
+    });
     res.status(202).json({ id: c.id, status: c.status });
   }));
   return r;
@@ -58,6 +79,18 @@ export function adminCommentRoutes(ctx: AppContext): Router {
   const patchBody = z.strictObject({ status: status.exclude(["PENDING"]) });
   r.patch("/comments/:id", route({ params: idParams, body: patchBody }, async ({ params, body }, req, res) => {
     res.json(adminComment(await moderate(ctx.prisma, req.editor!, params.id, body.status)));
+  }));
+  const bulkBody = z.strictObject({
+    ids: z.array(bodyIdSchema).min(1).max(100).superRefine((ids, zctx) => {
+      ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i) zctx.addIssue({ code: "custom", path: [i], message: "Duplicate id." });
+      });
+    }),
+    status: status.exclude(["PENDING"]),
+  });
+  r.post("/comments/bulk", route({ body: bulkBody }, async ({ body }, req, res) => {
+    const updated = await moderateMany(ctx.prisma, req.editor!, body.ids, body.status);
+    res.json({ updated, status: body.status });
   }));
   r.delete("/comments/:id", route({ params: idParams }, async ({ params }, req, res) => {
     await remove(ctx.prisma, req.editor!, params.id);

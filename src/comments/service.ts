@@ -1,40 +1,149 @@
-import type { ArticleStatus, CommentStatus, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import crypto from "node:crypto";
+import { Prisma, type ArticleStatus, type CommentStatus, type PrismaClient } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
-import { forbidden, notFound } from "../http/errors.ts";
+import { HttpError, badRequest, conflict, forbidden, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 
 /** The id and status of a publicly readable article. */
 async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
   const a = await prisma.article.findFirst({
     where: { slug, status: { in: statuses }, deletedAt: null },
-    select: { id: true, status: true },
+    select: { id: true, status: true, commentsClosed: true },
   });
   if (!a) throw notFound("Article");
   return a;
 }
 
+const publicSelect = { id: true, authorName: true, body: true, createdAt: true } satisfies Prisma.CommentSelect;
+
+/** Approved top-level comments, each with its approved replies (one query for the whole page). */
 export async function listApproved(
   prisma: PrismaClient, slug: string, statuses: ArticleStatus[], limit: number, rawCursor?: string,
 ) {
   const cursor = decodeCursor(rawCursor);
   const { id: articleId } = await readableArticle(prisma, slug, statuses);
   const rows = await prisma.comment.findMany({
-    where: { articleId, status: "APPROVED", ...(cursor ? { id: { gt: cursor.id } } : {}) },
+    where: { articleId, parentId: null, status: "APPROVED", ...(cursor ? { id: { gt: cursor.id } } : {}) },
     orderBy: { id: "asc" },
     take: limit + 1,
+    select: publicSelect,
   });
-  return paginate(rows, limit, (c) => ({ id: c.id }));
+  const { page, nextCursor } = paginate(rows, limit, (c) => ({ id: c.id }));
+  // Replies hang off the page's parents only, so a reply to a comment that
+  // is not (or no longer) approved never shows.
+  const replies = page.length
+    ? await prisma.comment.findMany({
+      where: { parentId: { in: page.map((c) => c.id) }, status: "APPROVED" },
+      orderBy: { id: "asc" },
+      select: { ...publicSelect, parentId: true },
+    })
+    : [];
+  const byParent = new Map<number, typeof replies>();
+  for (const r of replies) {
+    const list = byParent.get(r.parentId!) ?? [];
+    list.push(r);
+    byParent.set(r.parentId!, list);
+  }
+  return { page: page.map((c) => ({ ...c, replies: byParent.get(c.id) ?? [] })), nextCursor };
 }
 
+/** The anti-spam and moderation settings a submission is judged by. */
+export interface CommentPolicy {
+  autoApprove: boolean;
+  rateMax: number;
+  rateWindowSeconds: number;
+  maxLinks: number;
+}
+
+export interface CommentSubmission {
+  name: string;
+  body: string;
+  parentId?: number;
+  /** The honeypot: people never see it, so any value means a bot filled the form. */
+  website?: string;
+  /** Keyed hash of the client, never its raw address. */
+  clientHash: string;
+}
+
+// "https://www.x" is one link, so a www. right after a scheme is not counted again.
+const LINK = /https?:\/\/|(?<![/\w.-])www\./gi;
+
+export const countLinks = (text: string) => text.match(LINK)?.length ?? 0;
+
+/** Hash of the body with case and spacing ignored, so trivial variations still count as repeats. */
+export const bodyHash = (body: string) =>
+  crypto.createHash("sha256").update(body.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex");
+
+const fieldError = (path: string, message: string) => badRequest("The request is invalid.", [{ path, message }]);
+
+/**
+ * Serializes submissions that compete for the same limit, so two concurrent
+ * requests (on any app instance) cannot both pass a check the other would fail.
+ * Always taken in the same order (client, then article+body), so never a deadlock.
+ */
+async function lock(tx: Prisma.TransactionClient, key: string) {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+}
+
+/** Seconds until the client may comment again (0 when not limited), counted in the database so it holds across instances. */
+async function retryAfter(tx: Prisma.TransactionClient, clientHash: string, max: number, windowSeconds: number) {
+  const since = new Date(Date.now() - windowSeconds * 1000);
+  const recent = await tx.comment.findMany({
+    where: { clientHash, createdAt: { gte: since } },
+    orderBy: { createdAt: "desc" },
+    take: max,
+    select: { createdAt: true },
+  });
+  if (recent.length < max) return 0;
+  const oldest = recent[recent.length - 1].createdAt.getTime();
+  return Math.max(1, Math.ceil((oldest + windowSeconds * 1000 - Date.now()) / 1000));
+}
+
+/**
+ * Checks a submission and stores it. Every rejection is a 4xx that says why:
+ * a silently dropped comment looks like a bug to a real reader.
+ */
 export async function submitComment(
-  prisma: PrismaClient, slug: string, statuses: ArticleStatus[], name: string, body: string,
+  prisma: PrismaClient, slug: string, statuses: ArticleStatus[], policy: CommentPolicy, s: CommentSubmission,
 ) {
-  const { id: articleId, status } = await readableArticle(prisma, slug, statuses);
-  if (status !== "PUBLISHED") throw forbidden("Comments are closed on archived articles.");
-  return prisma.comment.create({
-    data: { articleId, authorName: name, body, status: "PENDING" },
-    select: { id: true, status: true },
+  const article = await readableArticle(prisma, slug, statuses);
+  if (article.status !== "PUBLISHED") throw forbidden("Comments are closed on archived articles.");
+  if (article.commentsClosed) throw forbidden("Comments are closed for this article.");
+  if (s.website) throw fieldError("body.website", "Leave this field empty.");
+  if (countLinks(s.body) > policy.maxLinks) {
+    throw fieldError("body.body", `A comment may contain at most ${policy.maxLinks} link${policy.maxLinks === 1 ? "" : "s"}.`);
+  }
+  const hash = bodyHash(s.body);
+  return prisma.$transaction(async (tx) => {
+    if (s.parentId !== undefined) {
+      const parent = await tx.comment.findUnique({
+        where: { id: s.parentId },
+        select: { articleId: true, status: true, parentId: true },
+      });
+      if (!parent || parent.articleId !== article.id || parent.status !== "APPROVED") {
+        throw fieldError("body.parentId", "No approved comment with this id on this article.");
+      }
+      if (parent.parentId !== null) throw fieldError("body.parentId", "Replies can only be made to top-level comments.");
+    }
+    await lock(tx, `comment-client:${s.clientHash}`);
+    const wait = await retryAfter(tx, s.clientHash, policy.rateMax, policy.rateWindowSeconds);
+    if (wait > 0) {
+      throw new HttpError(429, "too-many-comments",
+        `Too many comments from this client; try again in ${wait} second${wait === 1 ? "" : "s"}.`,
+        undefined, { "Retry-After": String(wait) });
+    }
+    await lock(tx, `comment-body:${article.id}:${hash}`);
+    // Any earlier status counts: a rejected or spam comment sent again is still a repeat.
+    const dup = await tx.comment.findFirst({ where: { articleId: article.id, bodyHash: hash }, select: { id: true } });
+    if (dup) throw conflict("The same comment has already been posted on this article.", "duplicate-comment");
+    return tx.comment.create({
+      data: {
+        articleId: article.id, parentId: s.parentId ?? null, authorName: s.name, body: s.body,
+        bodyHash: hash, clientHash: s.clientHash, status: policy.autoApprove ? "APPROVED" : "PENDING",
+      },
+      select: { id: true, status: true },
+    });
   });
 }
 
@@ -72,6 +181,35 @@ export async function moderate(prisma: PrismaClient, actor: Actor, id: number, s
       details: { from: existing.status, to: status },
     });
     return row;
+  });
+}
+
+/**
+ * Moderates several comments at once: all or nothing. Rows are locked in id
+ * order, so concurrent bulk calls queue instead of deadlocking and each audit
+ * row records the status the comment really had.
+ */
+export async function moderateMany(prisma: PrismaClient, actor: Actor, ids: number[], status: CommentStatus) {
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: number; status: CommentStatus }[]>`
+      SELECT id, status::text AS status FROM "Comment"
+       WHERE id IN (${Prisma.join(ids)})
+       ORDER BY id
+       FOR UPDATE`;
+    const before = new Map(rows.map((r) => [r.id, r.status]));
+    const missing = ids.flatMap((id, i) => (before.has(id) ? [] : [{ id, i }]));
+    if (missing.length) {
+      throw new HttpError(404, "not-found", `Comment${missing.length === 1 ? "" : "s"} not found: ${missing.map((m) => m.id).join(", ")}. Nothing was changed.`,
+        missing.map((m) => ({ path: `body.ids.${m.i}`, message: "No comment with this id." })));
+    }
+    const { count } = await tx.comment.updateMany({ where: { id: { in: ids } }, data: { status } });
+    for (const id of ids) {
+      await audit(tx, {
+        actorId: actor.id, action: "comment.moderate", targetType: "comment", targetId: id, ip: actor.ip,
+        details: { from: before.get(id)!, to: status, bulk: true },
+      });
+    }
+    return count;
   });
 }
 

@@ -39,6 +39,7 @@ export function adminSection(s: AdminSectionRow) {
     description: s.description,
     position: s.position,
     parent: s.parent ? { id: s.parent.id, slug: s.parent.slug, name: s.parent.name } : null,
+    leadArticleId: s.leadArticleId,
     version: s.version,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),

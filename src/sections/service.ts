@@ -10,7 +10,7 @@ import { adminSection } from "./mappers.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-export type SectionRow = Pick<Section, "id" | "slug" | "name" | "description" | "parentId" | "position">;
+export type SectionRow = Pick<Section, "id" | "slug" | "name" | "description" | "parentId" | "position" | "leadArticleId">;
 
 export class SectionTree {
   readonly byId = new Map<number, SectionRow>();
@@ -56,7 +56,7 @@ export class SectionTree {
 
 export async function loadTree(db: Db): Promise<SectionTree> {
   const rows = await db.section.findMany({
-    select: { id: true, slug: true, name: true, description: true, parentId: true, position: true },
+    select: { id: true, slug: true, name: true, description: true, parentId: true, position: true, leadArticleId: true },
   });
   return new SectionTree(rows);
 }

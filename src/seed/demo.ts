@@ -3,10 +3,39 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { hashPassword, randomPassword } from "../auth/passwords.ts";
 import { plainText, sanitizeBody } from "../articles/sanitize.ts";
 import { DEMO } from "./demo-content.ts";
+import crypto from "node:crypto";
+import type { MediaStorage } from "../media/storage.ts";
+import { placeholderPng } from "./placeholder.ts";
 
-export async function seedDemo(prisma: PrismaClient): Promise<boolean> {
+const PALETTE: [number, number, number][] = [
+  [70, 110, 150], [160, 120, 80], [90, 140, 100], [150, 90, 110], [120, 120, 160], [180, 150, 90],
+];
+
+export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Promise<boolean> {
   const [sections, articles] = await Promise.all([prisma.section.count(), prisma.article.count()]);
   if (sections > 0 || articles > 0) return false;
+  // Placeholder lead images for photo stories and the flagship, written
+  // before the transaction; if it fails they are removed again.
+  const wantsImage = DEMO.articles.filter((a) => a.publishedAt && (a.kind === "PHOTO_STORY" || a.key === "flagship"));
+  const files: { key: string; article: string; caption: string; size: number }[] = [];
+  if (media) {
+    for (const [i, a] of wantsImage.entries()) {
+      const key = `2013/06/${crypto.randomUUID()}.png`;
+      const png = placeholderPng(64, 40, PALETTE[i % PALETTE.length]);
+      await media.put(key, png, "image/png");
+      files.push({ key, article: a.key, caption: a.summary, size: png.length });
+    }
+  }
+  try {
+    await seedRows(prisma, files);
+  } catch (err) {
+    for (const f of files) await media?.remove(f.key);
+    throw err;
+  }
+  return true;
+}
+
+async function seedRows(prisma: PrismaClient, files: { key: string; article: string; caption: string; size: number }[]) {
   // Desk editors get random passwords: an ADMIN sets real ones when needed.
   const hashes = await Promise.all(DEMO.editors.map(() => hashPassword(randomPassword())));
   await prisma.$transaction(async (tx) => {
@@ -56,6 +85,29 @@ export async function seedDemo(prisma: PrismaClient): Promise<boolean> {
         await tx.comment.create({ data: { articleId: row.id, authorName: c.name, body: c.body, status: c.status } });
       }
     }
+    const imageOf = new Map<string, number>();
+    for (const f of files) {
+      const m = await tx.media.create({
+        data: { storageKey: f.key, mimeType: "image/png", size: f.size, width: 64, height: 40, caption: f.caption, credit: "Dateline demo", alt: f.caption },
+      });
+      imageOf.set(f.article, m.id);
+      await tx.article.update({ where: { id: articleIds.get(f.article)! }, data: { leadImageId: m.id } });
+      if (DEMO.articles.find((a) => a.key === f.article)?.kind === "PHOTO_STORY") {
+        await tx.galleryItem.create({ data: { articleId: articleIds.get(f.article)!, mediaId: m.id, position: 0, caption: f.caption } });
+      }
+    }
+    // The boxes of the reference page: a curated list and some reads for Most Popular.
+    const photos = DEMO.articles.filter((a) => a.kind === "PHOTO_STORY" && a.publishedAt).slice(0, 6);
+    const selections = await tx.collection.create({ data: { slug: "selections-for-you", name: "Selections for you" } });
+    await tx.collectionItem.createMany({
+      data: photos.map((a, position) => ({ collectionId: selections.id, articleId: articleIds.get(a.key)!, position })),
+    });
+    const hour = new Date();
+    hour.setUTCMinutes(0, 0, 0);
+    const popular = DEMO.articles.filter((a) => a.publishedAt).slice(0, 10);
+    await tx.articleViewHourly.createMany({
+      data: popular.map((a, i) => ({ articleId: articleIds.get(a.key)!, hour, views: 500 - i * 37 })),
+    });
     for (const a of DEMO.articles) {
       await tx.articleRelated.createMany({
         data: a.related.map((k, position) => ({
@@ -64,5 +116,4 @@ export async function seedDemo(prisma: PrismaClient): Promise<boolean> {
       });
     }
   }, { timeout: 60_000 });
-  return true;
 }

@@ -1,0 +1,175 @@
+// Image uploads. A file is checked completely in memory before anything is
+// written, stored under a fresh random key, and only then recorded; if the
+// record cannot be written the file is removed again, so a failed upload
+// leaves neither a row nor a file behind.
+import crypto from "node:crypto";
+import { imageSize } from "image-size";
+import type { Logger } from "pino";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Actor } from "../auth/middleware.ts";
+import { audit } from "../audit/service.ts";
+import { HttpError, badRequest, conflict, notFound } from "../http/errors.ts";
+import { decodeCursor, paginate } from "../http/pagination.ts";
+import { CONTENT_TYPES, type MediaStorage } from "./storage.ts";
+
+export type ImageExt = "jpg" | "png" | "webp" | "gif";
+
+const startsWith = (buf: Buffer, bytes: number[], at = 0) =>
+  buf.length >= at + bytes.length && bytes.every((b, i) => buf[at + i] === b);
+const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+
+/** The image type by its leading bytes; the client's Content-Type and file name are not trusted. */
+export function sniffImageType(buf: Buffer): ImageExt | undefined {
+  if (startsWith(buf, [0xff, 0xd8, 0xff])) return "jpg";
+  if (startsWith(buf, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
+  if (startsWith(buf, ascii("GIF87a")) || startsWith(buf, ascii("GIF89a"))) return "gif";
+  if (startsWith(buf, ascii("RIFF")) && startsWith(buf, ascii("WEBP"), 8)) return "webp";
+  return undefined;
+}
+
+export interface ProbedImage {
+  ext: ImageExt;
+  mimeType: string;
+  width: number;
+  height: number;
+}
+
+const MAX_DIMENSION = 2147483647;
+
+export function probeImage(buf: Buffer): ProbedImage {
+  const ext = sniffImageType(buf);
+  if (!ext) {
+    throw new HttpError(415, "unsupported-media-type", "The file is not a JPEG, PNG, WebP or GIF image.");
+  }
+  let size: ReturnType<typeof imageSize> | undefined;
+  try {
+    size = imageSize(buf);
+  } catch {
+    size = undefined;
+  }
+  let width = size?.width;
+  let height = size?.height;
+  const valid = (n: number | undefined): n is number => Number.isInteger(n) && n! > 0 && n! <= MAX_DIMENSION;
+  if (!size || size.type !== ext || !valid(width) || !valid(height)) {
+    throw badRequest("The request is invalid.", [
+      { path: "body.file", message: "The image's width and height cannot be read; the file is damaged or truncated." },
+    ]);
+  }
+  // EXIF orientations 5-8 turn the picture a quarter; browsers display it
+  // turned, so the recorded size is the displayed one.
+  if (size.orientation && size.orientation >= 5) [width, height] = [height, width];
+  return { ext, mimeType: CONTENT_TYPES[ext], width, height };
+}
+
+/** A display name only: no directories, no control characters, bounded length. */
+function cleanOriginalName(name: string | undefined): string {
+  const base = (name ?? "").split(/[\\/]/).pop() ?? "";
+  // eslint-disable-next-line no-control-regex
+  return base.replace(/[\u0000-\u001f\u007f]/g, "").slice(0, 255);
+}
+
+export interface UploadFields {
+  caption: string;
+  credit: string;
+  alt: string;
+}
+
+export interface UploadDeps {
+  prisma: PrismaClient;
+  storage: MediaStorage;
+}
+
+export async function uploadMedia(
+  { prisma, storage }: UploadDeps,
+  actor: Actor,
+  file: { buffer: Buffer; originalName?: string },
+  fields: UploadFields,
+  now = new Date(),
+) {
+  const image = probeImage(file.buffer);
+  const yyyy = String(now.getUTCFullYear()).padStart(4, "0");
+  const mm = String(now.getUTCMonth() + 1).padStart(2, "0");
+  const storageKey = `${yyyy}/${mm}/${crypto.randomUUID()}.${image.ext}`;
+  await storage.put(storageKey, file.buffer, image.mimeType);
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const row = await tx.media.create({
+        data: {
+          storageKey,
+          originalName: cleanOriginalName(file.originalName),
+          mimeType: image.mimeType,
+          size: file.buffer.length,
+          width: image.width,
+          height: image.height,
+          caption: fields.caption,
+          credit: fields.credit,
+          alt: fields.alt,
+          uploadedById: actor.id,
+        },
+      });
+      await audit(tx, {
+        actorId: actor.id, action: "media.upload", targetType: "media", targetId: row.id, ip: actor.ip,
+        details: { storageKey, mimeType: image.mimeType, size: row.size },
+      });
+      return row;
+    });
+  } catch (err) {
+    // The database error is the one worth reporting, not a failed clean-up.
+    await storage.remove(storageKey).catch(() => {});
+    throw err;
+  }
+}
+
+export async function listMedia(prisma: PrismaClient, limit: number, rawCursor?: string) {
+  const cursor = decodeCursor(rawCursor);
+  // Ids grow with upload time, so id order is newest-first without ties.
+  const rows = await prisma.media.findMany({
+    where: cursor ? { id: { lt: cursor.id } } : {},
+    orderBy: { id: "desc" },
+    take: limit + 1,
+  });
+  return paginate(rows, limit, (m) => ({ id: m.id }));
+}
+
+export async function getMedia(prisma: PrismaClient, id: number) {
+  const m = await prisma.media.findUnique({ where: { id } });
+  if (!m) throw notFound("Media");
+  return m;
+}
+
+export async function deleteMedia(
+  { prisma, storage }: UploadDeps, actor: Actor, id: number, log?: Pick<Logger, "warn">,
+) {
+  const row = await prisma.$transaction(async (tx) => {
+    // The row lock makes a concurrent "use this image" (whose foreign-key
+    // check takes a share lock on the row) either finish before the usage
+    // count below, or fail after the delete: an article never silently
+    // loses its lead image.
+    const locked = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Media" WHERE id = ${id} FOR UPDATE`;
+    if (!locked.length) throw notFound("Media");
+    const lead = await tx.article.count({ where: { leadImageId: id } });
+    const gallery = await tx.galleryItem.count({ where: { mediaId: id } });
+    const collections = await tx.collectionItem.count({ where: { imageId: id } });
+    if (lead + gallery + collections > 0) {
+      const uses = [
+        lead && `${lead} article lead image(s)`,
+        gallery && `${gallery} gallery item(s)`,
+        collections && `${collections} collection item(s)`,
+      ].filter(Boolean);
+      throw conflict(`The image is still used as ${uses.join(", ")}.`, "in-use");
+    }
+    const m = await tx.media.delete({ where: { id } });
+    await audit(tx, {
+      actorId: actor.id, action: "media.delete", targetType: "media", targetId: id, ip: actor.ip,
+      details: { storageKey: m.storageKey },
+    });
+    return m;
+  });
+  try {
+    await storage.remove(row.storageKey);
+  } catch (err) {
+    // The record is gone, so the file is unreachable; an orphan is harmless.
+    log?.warn({ err, storageKey: row.storageKey }, "media file not removed");
+  }
+  return row;
+}
