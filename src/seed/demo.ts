@@ -102,6 +102,11 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
     await tx.collectionItem.createMany({
       data: photos.map((a, position) => ({ collectionId: selections.id, articleId: articleIds.get(a.key)!, position })),
     });
+    // An editor-pinned lead for the China front.
+    const chinaLead = DEMO.articles.find((a) => a.section === "china" && a.publishedAt && a.kind === "STORY");
+    if (chinaLead) {
+      await tx.section.update({ where: { id: sectionIds.get("china")! }, data: { leadArticleId: articleIds.get(chinaLead.key)! } });
+    }
     const hour = new Date();
     hour.setUTCMinutes(0, 0, 0);
     const popular = DEMO.articles.filter((a) => a.publishedAt).slice(0, 10);
