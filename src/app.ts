@@ -4,7 +4,6 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import cors from "cors";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
@@ -24,12 +23,10 @@ import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
+import { REPO_ROOT } from "./paths.ts";
 import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// src/ when run from source, dist/src/ when built.
-const repoRoot = fs.existsSync(path.join(here, "..", "openapi.yaml")) ? path.join(here, "..") : path.join(here, "..", "..");
-export const OPENAPI_PATH = path.join(repoRoot, "openapi.yaml");
+export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

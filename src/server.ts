@@ -50,13 +50,12 @@ async function main() {
   logger.info({ database: db.kind }, "database opened");
   await migrate(db, (msg) => logger.info(msg));
   await ensureAdmin(db.prisma, config, logger);
+  const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
   if (config.SEED_DEMO) {
-    const demoMedia = localDiskStorage(path.join(config.DATA_DIR, "media"));
-    if (await seedDemo(db.prisma, demoMedia)) logger.info("seeded demo content into the empty database");
+    if (await seedDemo(db.prisma, media)) logger.info("seeded demo content into the empty database");
   }
   const secret = jwtSecret(config, logger);
   const tokens = createTokenService(config, secret);
-  const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
   const views = createViewCounter(db.prisma, logger, {
     flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
     dedupSeconds: config.VIEW_DEDUP_SECONDS,

@@ -10,16 +10,16 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 type Image = (MediaRef & { id: number }) | null;
 const image = (m: Image, baseUrl: string) => (m ? publicImage(m, baseUrl) : null);
 
-export function publicListItem(a: PublicListRow, view?: PublicView) {
+export function publicListItem(a: PublicListRow, view: PublicView) {
   return {
     slug: a.slug,
     headline: a.headline,
     summary: a.summary,
     kind: a.kind,
     publishedAt: iso(a.publishedAt),
-    publishedAtLocal: view ? formatLocal(view, a.publishedAt) : null,
+    publishedAtLocal: formatLocal(view, a.publishedAt),
     section: sectionRef(a.section),
-    leadImage: image(a.leadImage, view?.mediaBaseUrl ?? ""),
+    leadImage: image(a.leadImage, view.mediaBaseUrl),
   };
 }
 

@@ -262,12 +262,6 @@ function assertCanEdit(actor: Actor, article: { authorId: number; status: Articl
 
 const inTrash = () => conflict("The article is in the trash; restore it first.", "in-trash");
 
-async function loadForWrite(tx: Tx, id: number) {
-  const row = await tx.article.findUnique({ where: { id }, include: adminArticleInclude });
-  if (!row) throw notFound("Article");
-  return row;
-}
-
 export async function updateArticle(
   prisma: PrismaClient,
   actor: Actor,
@@ -276,7 +270,7 @@ export async function updateArticle(
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
-    const existing = await loadForWrite(tx, id);
+    const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
@@ -297,7 +291,7 @@ export async function updateArticle(
 /** DELETE moves an article to the trash; it stays restorable for the retention period. */
 export async function trashArticle(prisma: PrismaClient, actor: Actor, id: number, ifMatch: IfMatch | null) {
   await prisma.$transaction(async (tx) => {
-    const existing = await loadForWrite(tx, id);
+    const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
@@ -308,7 +302,7 @@ export async function trashArticle(prisma: PrismaClient, actor: Actor, id: numbe
 
 export async function restoreFromTrash(prisma: PrismaClient, actor: Actor, id: number, retentionDays: number) {
   return prisma.$transaction(async (tx) => {
-    const existing = await loadForWrite(tx, id);
+    const existing = await getArticleAdmin(tx, id);
     if (!existing.deletedAt) throw conflict("The article is not in the trash.", "not-in-trash");
     if (existing.deletedAt.getTime() + retentionDays * 86400_000 < Date.now()) {
       throw new HttpError(410, "trash-expired", `The article was trashed more than ${retentionDays} days ago.`);
@@ -373,7 +367,7 @@ export async function transition(
   }
   const rule = TRANSITIONS[action];
   return prisma.$transaction(async (tx) => {
-    const existing = await loadForWrite(tx, id);
+    const existing = await getArticleAdmin(tx, id);
     if (action === "submit") assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
@@ -442,7 +436,7 @@ export async function restoreRevision(
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
-    const existing = await loadForWrite(tx, id);
+    const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
@@ -481,8 +475,8 @@ export async function restoreRevision(
   });
 }
 
-export async function getArticleAdmin(prisma: PrismaClient, id: number): Promise<AdminArticleRow> {
-  const a = await prisma.article.findUnique({ where: { id }, include: adminArticleInclude });
+export async function getArticleAdmin(db: PrismaClient | Tx, id: number): Promise<AdminArticleRow> {
+  const a = await db.article.findUnique({ where: { id }, include: adminArticleInclude });
   if (!a) throw notFound("Article");
   return a;
 }

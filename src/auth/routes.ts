@@ -5,6 +5,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { audit } from "../audit/service.ts";
 import { HttpError, unauthorized } from "../http/errors.ts";
 import { route } from "../http/validate.ts";
+import { retryAfterSeconds, windowStart } from "../http/rate-limit.ts";
 import { normalizeEmail } from "../editors/service.ts";
 import { clientIp } from "./middleware.ts";
 import { dummyHash, verifyPassword } from "./passwords.ts";
@@ -16,23 +17,16 @@ const loginBody = z.strictObject({
 });
 const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(200) });
 
-/**
- * Failed logins are counted from the audit log, so the limit holds across
- * restarts and app instances without extra state. Answers the seconds until
- * the oldest failure in the window ages out, or 0 when not limited.
- */
+/** Failed logins are counted from the audit log (see http/rate-limit.ts). */
 async function loginRetryAfter(
   prisma: PrismaClient,
   key: { email: string } | { ip: string },
   max: number,
   windowSeconds: number,
 ): Promise<number> {
-  const since = new Date(Date.now() - windowSeconds * 1000);
-  const where = { action: "auth.login-failed", createdAt: { gte: since }, ...key };
+  const where = { action: "auth.login-failed", createdAt: { gte: windowStart(windowSeconds) }, ...key };
   const recent = await prisma.auditLog.findMany({ where, orderBy: { createdAt: "desc" }, take: max, select: { createdAt: true } });
-  if (recent.length < max) return 0;
-  const oldest = recent[recent.length - 1].createdAt.getTime();
-  return Math.max(1, Math.ceil((oldest + windowSeconds * 1000 - Date.now()) / 1000));
+  return retryAfterSeconds(recent.map((r) => r.createdAt), max, windowSeconds);
 }
 
 export function authRoutes(ctx: AppContext): Router {

@@ -4,6 +4,7 @@ import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
 import { HttpError, badRequest, conflict, forbidden, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
+import { retryAfterSeconds, windowStart } from "../http/rate-limit.ts";
 
 /** The id and status of a publicly readable article. */
 async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
@@ -86,18 +87,15 @@ async function lock(tx: Prisma.TransactionClient, key: string) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
 }
 
-/** Seconds until the client may comment again (0 when not limited), counted in the database so it holds across instances. */
+/** Seconds until the client may comment again (0 when not limited); see http/rate-limit.ts. */
 async function retryAfter(tx: Prisma.TransactionClient, clientHash: string, max: number, windowSeconds: number) {
-  const since = new Date(Date.now() - windowSeconds * 1000);
   const recent = await tx.comment.findMany({
-    where: { clientHash, createdAt: { gte: since } },
+    where: { clientHash, createdAt: { gte: windowStart(windowSeconds) } },
     orderBy: { createdAt: "desc" },
     take: max,
     select: { createdAt: true },
   });
-  if (recent.length < max) return 0;
-  const oldest = recent[recent.length - 1].createdAt.getTime();
-  return Math.max(1, Math.ceil((oldest + windowSeconds * 1000 - Date.now()) / 1000));
+  return retryAfterSeconds(recent.map((r) => r.createdAt), max, windowSeconds);
 }
 
 /**

@@ -6,16 +6,10 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../paths.ts";
 import type { Database, RawConnection } from "./client.ts";
 
-export const MIGRATIONS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  // src/db -> repo root, and dist/src/db -> repo root
-  fs.existsSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma"))
-    ? "../../prisma/migrations"
-    : "../../../prisma/migrations",
-);
+export const MIGRATIONS_DIR = path.join(REPO_ROOT, "prisma", "migrations");
 
 // The key Prisma Migrate itself uses, so the CLI and the app never migrate at once.
 const ADVISORY_LOCK_KEY = 72707369;
@@ -26,7 +20,17 @@ interface Migration {
   checksum: string;
 }
 
+// Migration files do not change while the process runs: read and hash them
+// once, not on every /readyz probe.
+const cache = new Map<string, Migration[]>();
+
 export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  let list = cache.get(dir);
+  if (!list) cache.set(dir, (list = readMigrations(dir)));
+  return list;
+}
+
+function readMigrations(dir: string): Migration[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && fs.existsSync(path.join(dir, d.name, "migration.sql")))
