@@ -29,6 +29,11 @@ describe("operations", () => {
     const spec = await t.get("/openapi.yaml");
     assert.equal(spec.status, 200);
     assert.match(spec.text, /^openapi: 3\.1/m);
+    const json = await t.get("/openapi.json");
+    assert.equal(json.body.openapi, "3.1.0");
+    assert.ok(Object.keys(json.body.paths).length > 40);
+    const index = await t.get("/");
+    assert.deepEqual(index.body, { name: "Dateline", docs: "/docs", openapi: "/openapi.yaml", api: "/api/v1" });
     const docs = await fetch(new URL("/docs/", `http://127.0.0.1:${(t.server.address() as { port: number }).port}`));
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger-ui/);

@@ -197,6 +197,11 @@ describe("curated collections", () => {
 
     const renamed = await t.patch(base, { name: "Picked for you" }, { token: t.editor.token, headers: { "If-Match": '"1"' } });
     assert.equal(renamed.status, 412);
+    const one = await t.get(base, { token: t.editor.token });
+    assert.deepEqual(one.body.items.map((i: { article: { id: number } }) => i.article.id), [draft.id, y.id, x.id], "reversed, without the removed item");
+    assert.equal(one.body.items.find((i: { article: { id: number } }) => i.article.id === draft.id).article.status, "DRAFT");
+    assert.equal(one.headers.etag, `"${one.body.version}"`);
+    assert.equal((await t.get(`/api/v1/admin/collections/424242`, { token: t.editor.token })).status, 404);
     const list = await t.get("/api/v1/admin/collections", { token: t.editor.token });
     assert.equal(list.body.data.find((l: { id: number }) => l.id === c.body.id).itemCount, 3);
     assert.equal((await t.del(base, { token: t.editor.token })).status, 204);
