@@ -25,6 +25,7 @@ import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
+import { redactUrl } from "./http/redact.ts";
 
 export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
@@ -61,8 +62,9 @@ export function createApp(ctx: AppContext): express.Express {
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
       serializers: {
-        // Never log credentials: only method, path and client address.
-        req: (req) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+        // Never log credentials: only method, path (preview tokens and
+        // token-like query values redacted) and client address.
+        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remoteAddress: req.remoteAddress }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
     }),

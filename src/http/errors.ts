@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { z } from "zod";
 import { Prisma } from "../generated/prisma/client.ts";
+import { redactUrl } from "./redact.ts";
 
 export interface FieldError {
   path: string;
@@ -133,7 +134,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
       title: TITLES[httpErr.status] ?? "Error",
       status: httpErr.status,
       detail: httpErr.message,
-      instance: req.originalUrl,
+      // Redacted like the log: problem documents get copied into tickets and logs.
+      instance: redactUrl(req.originalUrl),
       requestId: String(req.id ?? ""),
       ...(httpErr.errors ? { errors: httpErr.errors } : {}),
       ...httpErr.extra,

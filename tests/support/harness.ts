@@ -3,7 +3,7 @@
 // named by DATABASE_URL. Every response goes through assertMatchesSpec.
 import crypto from "node:crypto";
 import http from "node:http";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import request from "supertest";
 import { createApp } from "../../src/app.ts";
 import { createTokenService, type TokenService } from "../../src/auth/tokens.ts";
@@ -72,7 +72,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface StartOptions {
+  /** Where the app logs (silent by default); tests that read the request log pass their own. */
+  logger?: Logger;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
   const secret = crypto.randomBytes(32).toString("hex");
   const config = loadConfig({
     NODE_ENV: "test",
@@ -86,7 +91,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const schema = url ? `t_${crypto.randomBytes(6).toString("hex")}` : undefined;
   const db = await openDatabase({ url, schema, poolSize: 5 });
   await migrate(db);
-  const logger = pino({ level: "silent" });
+  const logger = options.logger ?? pino({ level: "silent" });
   const tokens = createTokenService(config, secret);
   const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-media-"));
   const media = localDiskStorage(mediaDir);
