@@ -14,6 +14,8 @@ type Actor = "ADMIN" | "EDITOR" | "WRITER";
 interface Case {
   name: string;
   allowed: Actor[];
+  /** What a role outside `allowed` gets: 403, or 404 where the target is hidden from it (another writer's draft). */
+  denied?: number;
   /** Builds a fresh target; `me` is the acting editor. */
   setup: (me: TestEditor) => Promise<{ method: string; path: string; body?: unknown; headers?: Record<string, string> }>;
 }
@@ -35,10 +37,11 @@ const EDITOR_PLUS: Actor[] = ["ADMIN", "EDITOR"];
 const cases: Case[] = [
   { name: "GET /admin/me", allowed: ALL, setup: async () => ({ method: "GET", path: "/api/v1/admin/me" }) },
   { name: "GET /admin/articles", allowed: ALL, setup: async () => ({ method: "GET", path: "/api/v1/admin/articles" }) },
-  { name: "GET /admin/articles/{id}", allowed: ALL, setup: async () => ({ method: "GET", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}` }) },
+  { name: "GET own draft", allowed: ALL, setup: async (me) => ({ method: "GET", path: `/api/v1/admin/articles/${(await draftBy(me.token)).id}` }) },
+  { name: "GET another's draft", allowed: EDITOR_PLUS, denied: 404, setup: async () => ({ method: "GET", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}` }) },
   { name: "POST /admin/articles", allowed: ALL, setup: async () => ({ method: "POST", path: "/api/v1/admin/articles", body: { headline: `New ${uniq()}`, section: "desk" } }) },
   { name: "PATCH own draft", allowed: ALL, setup: async (me) => ({ method: "PATCH", path: `/api/v1/admin/articles/${(await draftBy(me.token)).id}`, body: { summary: "s" } }) },
-  { name: "PATCH another's draft", allowed: EDITOR_PLUS, setup: async () => ({ method: "PATCH", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}`, body: { summary: "s" } }) },
+  { name: "PATCH another's draft", allowed: EDITOR_PLUS, denied: 404, setup: async () => ({ method: "PATCH", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}`, body: { summary: "s" } }) },
   {
     name: "PATCH own published article", allowed: EDITOR_PLUS, setup: async (me) => {
       const a = await draftBy(me.token);
@@ -47,7 +50,7 @@ const cases: Case[] = [
     },
   },
   { name: "DELETE own draft", allowed: ALL, setup: async (me) => ({ method: "DELETE", path: `/api/v1/admin/articles/${(await draftBy(me.token)).id}` }) },
-  { name: "DELETE another's draft", allowed: EDITOR_PLUS, setup: async () => ({ method: "DELETE", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}` }) },
+  { name: "DELETE another's draft", allowed: EDITOR_PLUS, denied: 404, setup: async () => ({ method: "DELETE", path: `/api/v1/admin/articles/${(await draftBy(t.admin.token)).id}` }) },
   { name: "POST publish own draft", allowed: EDITOR_PLUS, setup: async (me) => ({ method: "POST", path: `/api/v1/admin/articles/${(await draftBy(me.token)).id}/publish` }) },
   {
     name: "POST unpublish", allowed: EDITOR_PLUS, setup: async () => {
@@ -73,7 +76,7 @@ const cases: Case[] = [
 describe("role x endpoint", () => {
   for (const c of cases) {
     for (const role of ["ADMIN", "EDITOR", "WRITER", "anonymous"] as const) {
-      const expect = role === "anonymous" ? "401" : c.allowed.includes(role) ? "2xx" : "403";
+      const expect = role === "anonymous" ? "401" : c.allowed.includes(role) ? "2xx" : String(c.denied ?? 403);
       it(`${c.name} as ${role}: ${expect}`, async () => {
         const me = role === "ADMIN" ? t.admin : role === "EDITOR" ? t.editor : t.writer;
         const req = await c.setup(me);

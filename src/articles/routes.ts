@@ -11,7 +11,7 @@ import { publicView } from "./presentation.ts";
 import { printHtml, printText } from "./print.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
-  automaticRelated, createArticle, getArticleAdmin, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
+  automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
   purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
   type AdminArticleRow, type Transition,
 } from "./service.ts";
@@ -124,12 +124,12 @@ export function adminArticleRoutes(ctx: AppContext): Router {
     kind: kind.optional(),
     ...pageQuery,
   });
-  r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
-    const { page, nextCursor } = await listArticlesAdmin(ctx.prisma, query);
+  r.get("/articles", route({ query: listQuery }, async ({ query }, req, res) => {
+    const { page, nextCursor } = await listArticlesAdmin(ctx.prisma, req.editor!, query);
     res.json({ data: page.map((a) => adminArticle(a, ctx.config.MEDIA_BASE_URL)), meta: { nextCursor } });
   }));
-  r.get("/articles/:id", route({ params: idParams }, async ({ params }, _req, res) => {
-    sendArticle(res, await getArticleAdmin(ctx.prisma, params.id));
+  r.get("/articles/:id", route({ params: idParams }, async ({ params }, req, res) => {
+    sendArticle(res, await getArticleFor(ctx.prisma, req.editor!, params.id));
   }));
   r.post("/articles", route({ body: createBody }, async ({ body }, req, res) => {
     const a = await createArticle(ctx.prisma, req.editor!, body);
@@ -159,19 +159,22 @@ export function adminArticleRoutes(ctx: AppContext): Router {
     }));
   }
 
-  r.post("/articles/:id/preview", route({ params: idParams, body: z.strictObject({}) }, async ({ params }, _req, res) => {
-    const a = await getArticleAdmin(ctx.prisma, params.id);
+  // Anyone holding the link reads the draft, so only those who may read it mint one.
+  r.post("/articles/:id/preview", route({ params: idParams, body: z.strictObject({}) }, async ({ params }, req, res) => {
+    const a = await getArticleFor(ctx.prisma, req.editor!, params.id);
     if (a.deletedAt) throw notFound("Article");
     const { token, expiresAt } = ctx.tokens.signPreview(a.id);
     res.status(201).json({ token, url: `/api/v1/preview/${token}`, expiresAt: expiresAt.toISOString() });
   }));
 
   const revParams = z.object({ id: idSchema, rev: idSchema });
-  r.get("/articles/:id/revisions", route({ params: idParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
+  r.get("/articles/:id/revisions", route({ params: idParams, query: z.object(pageQuery) }, async ({ params, query }, req, res) => {
+    await getArticleFor(ctx.prisma, req.editor!, params.id);
     const { page, nextCursor } = await listRevisions(ctx.prisma, params.id, query.limit, query.cursor);
     res.json({ data: page.map(revisionSummary), meta: { nextCursor } });
   }));
-  r.get("/articles/:id/revisions/:rev", route({ params: revParams }, async ({ params }, _req, res) => {
+  r.get("/articles/:id/revisions/:rev", route({ params: revParams }, async ({ params }, req, res) => {
+    await getArticleFor(ctx.prisma, req.editor!, params.id);
     res.json(await getRevision(ctx.prisma, params.id, params.rev));
   }));
   r.post("/articles/:id/revisions/:rev/restore", route({ params: revParams, body: z.strictObject({}) }, async ({ params }, req, res) => {

@@ -76,7 +76,7 @@ async function uniqueSlug(tx: Tx, base: string, exceptId?: number): Promise<stri
 }
 
 /** Turns slugs and ids from the request into row ids, or a 400 naming each bad one. */
-async function resolveRefs(tx: Tx, input: ArticleInput, selfId?: number) {
+async function resolveRefs(tx: Tx, input: ArticleInput, selfId?: number, actor?: Actor) {
   const errors: FieldError[] = [];
   let sectionId: number | undefined;
   if (input.section !== undefined) {
@@ -94,7 +94,10 @@ async function resolveRefs(tx: Tx, input: ArticleInput, selfId?: number) {
   }
   if (input.related?.length) {
     const found = new Set(
-      (await tx.article.findMany({ where: { id: { in: input.related } }, select: { id: true } })).map((a) => a.id),
+      (await tx.article.findMany({
+        where: { id: { in: input.related }, ...(actor ? readableBy(actor) : {}) },
+        select: { id: true },
+      })).map((a) => a.id),
     );
     input.related.forEach((id, i) => {
       if (id === selfId) errors.push({ path: `body.related.${i}`, message: "An article cannot recommend itself." });
@@ -204,6 +207,17 @@ async function recordSave(
 }
 
 /**
+ * Locks the article row for the rest of the transaction, before it is read.
+ * What the write then checks (status, version, owner) cannot change under
+ * it: a client that sent no If-Match gets success or a 409 saying what the
+ * article is now, never a 412 for a precondition it did not send; one that
+ * sent If-Match gets 412 only when its ETag really is stale.
+ */
+async function lockForWrite(tx: Tx, id: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ${id} FOR UPDATE`;
+}
+
+/**
  * Writes `data` only if the article still has `version`, bumping it. Of two
  * concurrent writers holding the same version, the second finds 0 rows (on
  * PostgreSQL it waits for the first's row lock, then re-checks) and gets 412.
@@ -222,7 +236,7 @@ export async function createArticle(
   input: ArticleInput & { headline: string; section: string },
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
-    const { sectionId, tagIds } = await resolveRefs(tx, input);
+    const { sectionId, tagIds } = await resolveRefs(tx, input, undefined, actor);
     const slug = input.slug ?? (await uniqueSlug(tx, slugify(input.headline)));
     const body = sanitizeBody(input.body ?? "");
     const created = await tx.article.create({
@@ -251,9 +265,44 @@ export async function createArticle(
 
 const LOCKED_FOR_WRITERS: ArticleStatus[] = ["PUBLISHED", "SCHEDULED", "ARCHIVED"];
 
+// Who may read what in the editor API. A newsroom keeps a story between its
+// writer and the desk until it runs: WRITERs read their own articles, those
+// that credit them as a desk editor (shared with them), and what is
+// published; EDITOR and ADMIN read everything. An article a writer may not
+// read answers 404, exactly like one that does not exist, so ids are no
+// oracle for other people's drafts.
+
+/** The filter that limits an article query to what `actor` may read. */
+export function readableBy(actor: Pick<Actor, "id" | "role">): Prisma.ArticleWhereInput {
+  if (actor.role !== "WRITER") return {};
+  return {
+    OR: [
+      { authorId: actor.id },
+      { editors: { some: { editorId: actor.id } } },
+      { status: "PUBLISHED", deletedAt: null },
+    ],
+  };
+}
+
+/** readableBy for a row already loaded with adminArticleInclude. */
+function canRead(actor: Pick<Actor, "id" | "role">, a: AdminArticleRow): boolean {
+  return actor.role !== "WRITER"
+    || a.authorId === actor.id
+    || a.editors.some((e) => e.editor.id === actor.id)
+    || (a.status === "PUBLISHED" && a.deletedAt === null);
+}
+
+/** An article the actor may read, or 404. */
+export async function getArticleFor(db: PrismaClient | Tx, actor: Pick<Actor, "id" | "role">, id: number): Promise<AdminArticleRow> {
+  const a = await getArticleAdmin(db, id);
+  if (!canRead(actor, a)) throw notFound("Article");
+  return a;
+}
+
 /** WRITERs edit their own articles until they are scheduled or published; EDITOR+ edit any. */
-function assertCanEdit(actor: Actor, article: { authorId: number; status: ArticleStatus }) {
+function assertCanEdit(actor: Actor, article: AdminArticleRow) {
   if (actor.role !== "WRITER") return;
+  if (!canRead(actor, article)) throw notFound("Article");
   if (article.authorId !== actor.id) throw forbidden("Writers can only change their own articles.");
   if (LOCKED_FOR_WRITERS.includes(article.status)) {
     throw forbidden(`Writers cannot change an article that is ${article.status}.`);
@@ -270,6 +319,7 @@ export async function updateArticle(
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
+    await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
@@ -277,7 +327,7 @@ export async function updateArticle(
     if (input.gallery?.length && (input.kind ?? existing.kind) !== "PHOTO_STORY") {
       throw invalid([{ path: "body.gallery", message: "Only PHOTO_STORY articles have a gallery." }]);
     }
-    const { sectionId, tagIds } = await resolveRefs(tx, input, id);
+    const { sectionId, tagIds } = await resolveRefs(tx, input, id, actor);
     await writeVersioned(tx, id, version, {
       ...contentFields(input),
       ...(input.slug ? { slug: input.slug } : {}),
@@ -291,6 +341,7 @@ export async function updateArticle(
 /** DELETE moves an article to the trash; it stays restorable for the retention period. */
 export async function trashArticle(prisma: PrismaClient, actor: Actor, id: number, ifMatch: IfMatch | null) {
   await prisma.$transaction(async (tx) => {
+    await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
@@ -302,6 +353,7 @@ export async function trashArticle(prisma: PrismaClient, actor: Actor, id: numbe
 
 export async function restoreFromTrash(prisma: PrismaClient, actor: Actor, id: number, retentionDays: number) {
   return prisma.$transaction(async (tx) => {
+    await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     if (!existing.deletedAt) throw conflict("The article is not in the trash.", "not-in-trash");
     if (existing.deletedAt.getTime() + retentionDays * 86400_000 < Date.now()) {
@@ -367,6 +419,7 @@ export async function transition(
   }
   const rule = TRANSITIONS[action];
   return prisma.$transaction(async (tx) => {
+    await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     if (action === "submit") assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
@@ -436,6 +489,7 @@ export async function restoreRevision(
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
   return prisma.$transaction(async (tx) => {
+    await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
@@ -491,9 +545,10 @@ export interface AdminListQuery {
   cursor?: string;
 }
 
-export async function listArticlesAdmin(prisma: PrismaClient, q: AdminListQuery) {
+export async function listArticlesAdmin(prisma: PrismaClient, actor: Pick<Actor, "id" | "role">, q: AdminListQuery) {
   const cursor = decodeCursor(q.cursor);
   const where: Prisma.ArticleWhereInput = {
+    ...readableBy(actor),
     deletedAt: q.trashed ? { not: null } : null,
     ...(q.status ? { status: q.status } : {}),
     ...(q.author ? { authorId: q.author } : {}),

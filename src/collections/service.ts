@@ -56,7 +56,9 @@ export async function updateCollection(prisma: PrismaClient, actor: Actor, id: n
   return prisma.$transaction(async (tx) => {
     const c = await loadOr404(tx, id);
     const version = checkIfMatch(ifMatch, c.version, false, () => ({ id: c.id, slug: c.slug, name: c.name }));
-    const { count } = await tx.collection.updateMany({ where: { id, version }, data: input });
+    // Without If-Match the client asked for an unconditional write: a
+    // concurrent item change must not turn it into a 412 it never asked for.
+    const { count } = await tx.collection.updateMany({ where: ifMatch ? { id, version } : { id }, data: input });
     if (count === 0) {
       const cur = await loadOr404(tx, id);
       throw preconditionFailed(cur.version, { id: cur.id, slug: cur.slug, name: cur.name });
