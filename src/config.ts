@@ -75,6 +75,8 @@ export const configSchema = z
         }
       }, "must be an IANA time zone such as Asia/Shanghai"),
     MEDIA_MAX_BYTES: bytes.default(10 * 1024 * 1024),
+    // Decoding costs memory and time by pixels, not bytes: a 70-byte PNG can claim 10^10.
+    MEDIA_MAX_PIXELS: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50_000_000),
     MEDIA_BASE_URL: z.string().default("").transform((v) => v.replace(/\/+$/, "")),
     COMMENTS_AUTO_APPROVE: bool.default(false),
     COMMENT_RATE_MAX: z.coerce.number().int().min(1).default(5),

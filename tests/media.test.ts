@@ -364,7 +364,7 @@ describe("media uploads", () => {
   it("removes the stored file again when the record cannot be written", async () => {
     const before = await snapshot(t);
     const gone = { ...(await t.db.prisma.editor.findUniqueOrThrow({ where: { id: t.writer.id } })), id: 2147483000, sessionId: "x", ip: null };
-    await assert.rejects(uploadMedia({ prisma: t.db.prisma, storage: localDiskStorage(t.mediaDir) }, gone, { buffer: png(2, 2) }, { caption: "", credit: "", alt: "" }));
+    await assert.rejects(uploadMedia({ prisma: t.db.prisma, storage: localDiskStorage(t.mediaDir), maxPixels: t.config.MEDIA_MAX_PIXELS }, gone, { buffer: png(2, 2) }, { caption: "", credit: "", alt: "" }));
     await assertNothingLeft(t, before);
   });
 

@@ -68,7 +68,7 @@ export function adminMediaRoutes(ctx: AppContext): Router {
     if (!fields.success) errors.push(...zodToFieldErrors(fields.error, "body"));
     if (errors.length || !fields.success || !req.file) throw badRequest("The request is invalid.", errors);
     const m = await uploadMedia(
-      { prisma: ctx.prisma, storage: ctx.media },
+      { prisma: ctx.prisma, storage: ctx.media, maxPixels: ctx.config.MEDIA_MAX_PIXELS },
       req.editor!,
       { buffer: req.file.buffer, originalName: req.file.originalname },
       fields.data,

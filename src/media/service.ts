@@ -3,63 +3,14 @@
 // record cannot be written the file is removed again, so a failed upload
 // leaves neither a row nor a file behind.
 import crypto from "node:crypto";
-import { imageSize } from "image-size";
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
-import { HttpError, badRequest, conflict, notFound } from "../http/errors.ts";
+import { conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
-import { CONTENT_TYPES, type MediaStorage } from "./storage.ts";
-
-export type ImageExt = "jpg" | "png" | "webp" | "gif";
-
-const startsWith = (buf: Buffer, bytes: number[], at = 0) =>
-  buf.length >= at + bytes.length && bytes.every((b, i) => buf[at + i] === b);
-const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
-
-/** The image type by its leading bytes; the client's Content-Type and file name are not trusted. */
-export function sniffImageType(buf: Buffer): ImageExt | undefined {
-  if (startsWith(buf, [0xff, 0xd8, 0xff])) return "jpg";
-  if (startsWith(buf, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
-  if (startsWith(buf, ascii("GIF87a")) || startsWith(buf, ascii("GIF89a"))) return "gif";
-  if (startsWith(buf, ascii("RIFF")) && startsWith(buf, ascii("WEBP"), 8)) return "webp";
-  return undefined;
-}
-
-export interface ProbedImage {
-  ext: ImageExt;
-  mimeType: string;
-  width: number;
-  height: number;
-}
-
-const MAX_DIMENSION = 2147483647;
-
-export function probeImage(buf: Buffer): ProbedImage {
-  const ext = sniffImageType(buf);
-  if (!ext) {
-    throw new HttpError(415, "unsupported-media-type", "The file is not a JPEG, PNG, WebP or GIF image.");
-  }
-  let size: ReturnType<typeof imageSize> | undefined;
-  try {
-    size = imageSize(buf);
-  } catch {
-    size = undefined;
-  }
-  let width = size?.width;
-  let height = size?.height;
-  const valid = (n: number | undefined): n is number => Number.isInteger(n) && n! > 0 && n! <= MAX_DIMENSION;
-  if (!size || size.type !== ext || !valid(width) || !valid(height)) {
-    throw badRequest("The request is invalid.", [
-      { path: "body.file", message: "The image's width and height cannot be read; the file is damaged or truncated." },
-    ]);
-  }
-  // EXIF orientations 5-8 turn the picture a quarter; browsers display it
-  // turned, so the recorded size is the displayed one.
-  if (size.orientation && size.orientation >= 5) [width, height] = [height, width];
-  return { ext, mimeType: CONTENT_TYPES[ext], width, height };
-}
+import { probeImage } from "./probe.ts";
+import type { MediaStorage } from "./storage.ts";
 
 /** A display name only: no directories, no control characters, bounded length. */
 function cleanOriginalName(name: string | undefined): string {
@@ -74,23 +25,41 @@ export interface UploadFields {
   alt: string;
 }
 
-export interface UploadDeps {
+export interface MediaDeps {
   prisma: PrismaClient;
   storage: MediaStorage;
 }
 
+export interface UploadDeps extends MediaDeps {
+  /** MEDIA_MAX_PIXELS. */
+  maxPixels: number;
+}
+
+/**
+ * The upload in an ArrayBuffer of its own. multer hands over a Buffer that may
+ * be a slice of Node's shared allocation pool, next to unrelated data (tokens,
+ * keys); any parser that reads through `.buffer` would see that data.
+ */
+function ownCopy(buf: Buffer): Buffer {
+  // Buffer.alloc never uses the pool (only allocUnsafe does).
+  const own = Buffer.alloc(buf.length);
+  buf.copy(own);
+  return own;
+}
+
 export async function uploadMedia(
-  { prisma, storage }: UploadDeps,
+  { prisma, storage, maxPixels }: UploadDeps,
   actor: Actor,
   file: { buffer: Buffer; originalName?: string },
   fields: UploadFields,
   now = new Date(),
 ) {
-  const image = probeImage(file.buffer);
+  const bytes = ownCopy(file.buffer);
+  const image = await probeImage(bytes, maxPixels);
   const yyyy = String(now.getUTCFullYear()).padStart(4, "0");
   const mm = String(now.getUTCMonth() + 1).padStart(2, "0");
   const storageKey = `${yyyy}/${mm}/${crypto.randomUUID()}.${image.ext}`;
-  await storage.put(storageKey, file.buffer, image.mimeType);
+  await storage.put(storageKey, bytes, image.mimeType);
   try {
     return await prisma.$transaction(async (tx) => {
       const row = await tx.media.create({
@@ -98,7 +67,7 @@ export async function uploadMedia(
           storageKey,
           originalName: cleanOriginalName(file.originalName),
           mimeType: image.mimeType,
-          size: file.buffer.length,
+          size: bytes.length,
           width: image.width,
           height: image.height,
           caption: fields.caption,
@@ -138,7 +107,7 @@ export async function getMedia(prisma: PrismaClient, id: number) {
 }
 
 export async function deleteMedia(
-  { prisma, storage }: UploadDeps, actor: Actor, id: number, log?: Pick<Logger, "warn">,
+  { prisma, storage }: MediaDeps, actor: Actor, id: number, log?: Pick<Logger, "warn">,
 ) {
   const row = await prisma.$transaction(async (tx) => {
     // The row lock makes a concurrent "use this image" (whose foreign-key
