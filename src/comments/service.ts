@@ -5,6 +5,7 @@ import { audit } from "../audit/service.ts";
 import { HttpError, badRequest, conflict, forbidden, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { retryAfterSeconds, windowStart } from "../http/rate-limit.ts";
+import { countLinks } from "./links.ts";
 
 /** The id and status of a publicly readable article. */
 async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
@@ -63,16 +64,14 @@ export interface CommentSubmission {
   parentId?: number;
   /** The honeypot: people never see it, so any value means a bot filled the form. */
   website?: string;
-  /** Keyed hash of the client, never its raw address. */
+  /** Keyed hash of the client's network (IPv4 address or IPv6 /64), never the raw address. */
   clientHash: string;
 }
 
-// "https://www.x" is one link, so a www. right after a scheme is not counted again.
-const LINK = /https?:\/\/|(?<![/\w.-])www\./gi;
-
-export const countLinks = (text: string) => text.match(LINK)?.length ?? 0;
-
-/** Hash of the body with case and spacing ignored, so trivial variations still count as repeats. */
+/**
+ * Hash of the body with case and spacing ignored, so trivial variations still count as repeats.
+ * Migration 20261126110000_comment_hash_backfill computes the same in SQL: change both together.
+ */
 export const bodyHash = (body: string) =>
   crypto.createHash("sha256").update(body.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex");
 

@@ -3,6 +3,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { hashPassword, randomPassword } from "../auth/passwords.ts";
 import { plainText, sanitizeBody } from "../articles/sanitize.ts";
 import { DEMO } from "./demo-content.ts";
+import { bodyHash } from "../comments/service.ts";
 import crypto from "node:crypto";
 import type { MediaStorage } from "../media/storage.ts";
 import { placeholderPng } from "./placeholder.ts";
@@ -82,7 +83,8 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
       });
       await tx.articleTag.createMany({ data: a.tags.map((t) => ({ articleId: row.id, tagId: tagIds.get(t)! })) });
       for (const c of a.comments ?? []) {
-        await tx.comment.create({ data: { articleId: row.id, authorName: c.name, body: c.body, status: c.status } });
+        // With its duplicate-check hash, so a copy posted later is caught like any repeat.
+        await tx.comment.create({ data: { articleId: row.id, authorName: c.name, body: c.body, bodyHash: bodyHash(c.body), status: c.status } });
       }
     }
     const imageOf = new Map<string, number>();
