@@ -29,7 +29,7 @@ const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-bench-"));
 const media = localDiskStorage(mediaDir);
 await seedDemo(db.prisma, media);
 const logger = pino({ level: "silent" });
-const views = createViewCounter(db.prisma, logger, { flushIntervalMs: 1000, dedupSeconds: 0, rateMaxPerMinute: 1e9 });
+const views = createViewCounter(db.prisma, logger, { flushIntervalMs: 1000, dedupSeconds: 0, rateMaxPerMinute: 1e9, maxPerNetworkPerArticle: 1e9 });
 views.start();
 const app = createApp({
   config, db, prisma: db.prisma, tokens: createTokenService(config, secret), logger, media, views, hashClient: clientHasher(secret),

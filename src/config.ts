@@ -85,6 +85,7 @@ export const configSchema = z
     VIEW_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
     VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+    VIEW_MAX_PER_ADDRESS_PER_ARTICLE: z.coerce.number().int().min(1).default(10),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.JWT_SECRET) {

@@ -5,6 +5,7 @@ import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { MediaStorage } from "./media/storage.ts";
 import type { ViewCounter } from "./views/counter.ts";
+import type { ClientHasher } from "./http/client-hash.ts";
 
 /** What request handling needs; built once at start and passed down. */
 export interface AppContext {
@@ -17,6 +18,6 @@ export interface AppContext {
   media: MediaStorage;
   /** Buffers read-beacon counts and flushes them in batches. */
   views: ViewCounter;
-  /** Keyed hash of a client (IP + User-Agent); the raw values are never stored. */
-  hashClient(ip: string | null, userAgent: string | undefined): string;
+  /** Keyed hashes of a client's network (for limits) and of a reader (for de-duplication); raw values are never stored. */
+  hashClient: ClientHasher;
 }

@@ -60,6 +60,7 @@ async function main() {
     flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
     dedupSeconds: config.VIEW_DEDUP_SECONDS,
     rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
+    maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   views.start();
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });

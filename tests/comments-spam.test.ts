@@ -126,9 +126,9 @@ describe("anti-spam", () => {
     assert.equal(await t.db.prisma.comment.count(), before);
 
     assert.equal((await submit(a.slug, { body: "A different reader" }, reader())).status, 202);
-    // Same address, different browser: a different client.
+    // Same address, different browser: the same client (the limit ignores the User-Agent).
     const sameIp = { headers: { ...who.headers, "User-Agent": "Another browser" } };
-    assert.equal((await submit(a.slug, { body: "Same network, other browser" }, sameIp)).status, 202);
+    assert.equal((await submit(a.slug, { body: "Same network, other browser" }, sameIp)).status, 429);
   });
 
   it("holds the rate limit under concurrent submissions", async () => {

@@ -65,7 +65,7 @@ async function withExecSpy<T>(wrap: (orig: ExecRaw) => ExecRaw, fn: () => Promis
 
 const silent = pino({ level: "silent" });
 const counter = (opts: Partial<ViewCounterOptions> = {}) =>
-  createViewCounter(t.db.prisma, silent, { flushIntervalMs: 60_000, dedupSeconds: 1800, rateMaxPerMinute: 120, ...opts });
+  createViewCounter(t.db.prisma, silent, { flushIntervalMs: 60_000, dedupSeconds: 1800, rateMaxPerMinute: 120, maxPerNetworkPerArticle: 10, ...opts });
 
 describe("read beacon", () => {
   it("counts a client once per article, and different clients separately", async () => {

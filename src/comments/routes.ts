@@ -59,7 +59,9 @@ export function publicCommentRoutes(ctx: AppContext): Router {
   };
   r.post("/articles/:slug/comments", route({ params: slugParams, body: submitBody }, async ({ params, body }, req, res) => {
     const c = await submitComment(ctx.prisma, params.slug, publicStatuses(config.ARCHIVED_PUBLIC), policy, {
-      ...body, clientHash: ctx.hashClient(clientIp(req), req.get("user-agent")),
+      // The address only: a limit keyed on anything the client picks (its
+      // User-Agent) resets whenever the client changes it.
+      ...body, clientHash: ctx.hashClient.network(clientIp(req)),
     });
     res.status(202).json({ id: c.id, status: c.status });
   }));

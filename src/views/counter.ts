@@ -11,9 +11,16 @@
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
+export type ViewOutcome = "counted" | "duplicate" | "capped" | "rate-limited";
+
 export interface ViewCounter {
-  /** Counts a read unless it is a duplicate or over the client's rate; never waits on the database. */
-  record(articleId: number, clientKey: string): "counted" | "duplicate" | "rate-limited";
+  /**
+   * Counts a read unless it is over the network's beacon rate, a repeat by the
+   * same reader, or past what one network may add to one article; never waits
+   * on the database. `network` keys the limits (see http/client-hash.ts) and
+   * `reader` the de-duplication; a reader is its network when not given.
+   */
+  record(articleId: number, network: string, reader?: string): ViewOutcome;
   /** Writes buffered counts now. */
   flush(): Promise<void>;
   start(): void;
@@ -23,14 +30,22 @@ export interface ViewCounter {
 
 export interface ViewCounterOptions {
   flushIntervalMs: number;
-  /** A client counts once per article within this many seconds. */
+  /** A reader counts once per article within this many seconds. */
   dedupSeconds: number;
-  /** Beacons accepted per client per minute. */
+  /** Beacons accepted per network per minute. */
   rateMaxPerMinute: number;
   /**
-   * Most (client, article) pairs and most clients remembered; past it the
-   * oldest are forgotten first, so a flood of distinct clients cannot exhaust
-   * memory (at worst it lets a forgotten client count again). Default 200,000.
+   * Views one network may add to one article per de-duplication period (per
+   * minute when de-duplication is off). Readers behind one address are told
+   * apart by their User-Agent, which the client chooses: without this cap one
+   * client rotating it could count without bound.
+   */
+  maxPerNetworkPerArticle: number;
+  /**
+   * Most (reader, article) pairs, (network, article) pairs and networks
+   * remembered, each; past it the oldest are forgotten first, so a flood of
+   * distinct clients cannot exhaust memory (at worst it lets a forgotten client
+   * count again). Default 200,000.
    */
   maxTracked?: number;
   /** Milliseconds since the epoch; tests move time with it. */
@@ -62,6 +77,7 @@ ON CONFLICT ("articleId", "hour") DO UPDATE SET "views" = "ArticleViewHourly"."v
 export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: ViewCounterOptions): ViewCounter {
   const clock = opts.now ?? Date.now;
   const dedupMs = opts.dedupSeconds * 1000;
+  const capMs = dedupMs > 0 ? dedupMs : RATE_WINDOW_MS;
   const maxTracked = opts.maxTracked ?? 200_000;
 
   /** hour (epoch ms) -> article id -> reads not yet written. */
@@ -69,8 +85,9 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
   // Every entry gets the same lifetime when it is (re)inserted, so Map
   // insertion order is expiry order: pruning stops at the first live entry and
   // evicting the first key evicts the oldest.
-  const seen = new Map<string, number>(); // `${clientKey}:${articleId}` -> expires at
-  const rate = new Map<string, { resetAt: number; n: number }>();
+  const seen = new Map<string, number>(); // `${reader}:${articleId}` -> expires at
+  const rate = new Map<string, { resetAt: number; n: number }>(); // network -> beacons this minute
+  const perArticle = new Map<string, { resetAt: number; n: number }>(); // `${network}:${articleId}` -> views counted
   let lastPrune = clock();
 
   let timer: NodeJS.Timeout | undefined;
@@ -90,9 +107,11 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
       if (expires > now) break;
       seen.delete(k);
     }
-    for (const [k, r] of rate) {
-      if (r.resetAt > now) break;
-      rate.delete(k);
+    for (const windows of [rate, perArticle]) {
+      for (const [k, r] of windows) {
+        if (r.resetAt > now) break;
+        windows.delete(k);
+      }
     }
   }
 
@@ -108,24 +127,36 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
     }
   }
 
-  function record(articleId: number, clientKey: string): "counted" | "duplicate" | "rate-limited" {
+  /** The fixed window of `key` (started by its first use), renewed once expired. */
+  function windowOf(windows: Map<string, { resetAt: number; n: number }>, key: string, ms: number, now: number) {
+    let w = windows.get(key);
+    if (!w || w.resetAt <= now) {
+      windows.delete(key);
+      windows.set(key, (w = { resetAt: now + ms, n: 0 }));
+      evictOldest(windows);
+    }
+    return w;
+  }
+
+  function record(articleId: number, network: string, reader = network): ViewOutcome {
     const now = clock();
     prune(now);
 
-    // Fixed one-minute window per client, started by its first beacon.
-    let r = rate.get(clientKey);
-    if (!r || r.resetAt <= now) {
-      rate.delete(clientKey);
-      rate.set(clientKey, (r = { resetAt: now + RATE_WINDOW_MS, n: 0 }));
-      evictOldest(rate);
-    }
+    // Every beacon uses up the network's budget, duplicates included.
+    const r = windowOf(rate, network, RATE_WINDOW_MS, now);
     if (r.n >= opts.rateMaxPerMinute) return "rate-limited";
     r.n += 1;
 
+    const key = `${reader}:${articleId}`;
     if (dedupMs > 0) {
-      const key = `${clientKey}:${articleId}`;
       const expires = seen.get(key);
       if (expires !== undefined && expires > now) return "duplicate";
+    }
+    const cap = windowOf(perArticle, `${network}:${articleId}`, capMs, now);
+    // Not remembered as seen: a capped reader was never counted.
+    if (cap.n >= opts.maxPerNetworkPerArticle) return "capped";
+    cap.n += 1;
+    if (dedupMs > 0) {
       seen.delete(key);
       seen.set(key, now + dedupMs);
       evictOldest(seen);

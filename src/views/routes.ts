@@ -79,11 +79,14 @@ export function viewRoutes(ctx: AppContext): Router {
       res.status(202).json({ counted: false, reason: "bot" });
       return;
     }
-    const outcome = ctx.views.record(id, ctx.hashClient(clientIp(req), ua));
+    const ip = clientIp(req);
+    const outcome = ctx.views.record(id, ctx.hashClient.network(ip), ctx.hashClient.reader(ip, ua));
     if (outcome === "rate-limited") {
-      throw new HttpError(429, "too-many-requests", "Too many view beacons from this client; try again in 60 seconds.", undefined, { "Retry-After": "60" });
+      throw new HttpError(429, "too-many-requests", "Too many view beacons from this address; try again in 60 seconds.", undefined, { "Retry-After": "60" });
     }
-    res.status(202).json(outcome === "counted" ? { counted: true } : { counted: false, reason: "duplicate" });
+    res.status(202).json(
+      outcome === "counted" ? { counted: true } : { counted: false, reason: outcome === "capped" ? "address-limit" : "duplicate" },
+    );
   }));
 
   r.get("/popular", route({ query: popularQuery }, async ({ query }, _req, res) => {

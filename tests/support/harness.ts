@@ -99,6 +99,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
     dedupSeconds: config.VIEW_DEDUP_SECONDS,
     rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
+    maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   // Tests flush explicitly (views.flush()) rather than waiting for the timer.
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });
