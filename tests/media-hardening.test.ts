@@ -161,7 +161,7 @@ describe("truncated and undecodable images", () => {
       "GIF: GIF87a alone": Buffer.from("GIF87a"),
       "GIF: header and screen descriptor": gif.subarray(0, 13),
       "GIF: header, screen and colour table, no image": Buffer.concat([claimedGif(24, 16).subarray(0, 19), Buffer.from([0x3b])]),
-      "GIF: image descriptor without data": Buffer.concat([claimedGif(24, 16).subarray(0, 29)]),
+      "GIF: image descriptor without data": claimedGif(24, 16).subarray(0, 29),
       "GIF: cut in the image data": gif.subarray(0, gif.length - 6),
       "GIF: no trailer": gif.subarray(0, gif.length - 1),
       "GIF: animation cut in its last frame": animatedGif.subarray(0, animatedGif.length - 6),
