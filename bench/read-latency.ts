@@ -17,6 +17,7 @@ import { clientHasher } from "../src/http/client-hash.ts";
 import { localDiskStorage } from "../src/media/storage.ts";
 import { seedDemo } from "../src/seed/demo.ts";
 import { createViewCounter } from "../src/views/counter.ts";
+import { bodySanitizerOptions, createBodySanitizer } from "../src/articles/sanitize-pool.ts";
 
 const N = Number(process.argv[2] ?? 300);
 const secret = crypto.randomBytes(32).toString("hex");
@@ -33,6 +34,7 @@ const views = createViewCounter(db.prisma, logger, { flushIntervalMs: 1000, dedu
 views.start();
 const app = createApp({
   config, db, prisma: db.prisma, tokens: createTokenService(config, secret), logger, media, views, hashClient: clientHasher(secret),
+  sanitizer: createBodySanitizer(bodySanitizerOptions(config)),
 });
 const server = http.createServer(app);
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

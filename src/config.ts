@@ -49,6 +49,12 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
     REFRESH_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86400),
     PREVIEW_TTL_SECONDS: z.coerce.number().int().min(60).default(86400),
+    // Article body HTML: sanitizing costs size times nesting depth, so both are bounded.
+    BODY_HTML_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
+    BODY_HTML_MAX_DEPTH: z.coerce.number().int().min(1).default(100),
+    BODY_HTML_MAX_ELEMENTS: z.coerce.number().int().min(1).default(20_000),
+    BODY_SANITIZE_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+    BODY_SANITIZE_THREADS: z.coerce.number().int().min(1).max(16).default(1),
     SCHEDULER_ENABLED: bool.default(true),
     SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(5000).default(1000),
     TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),

@@ -16,6 +16,7 @@ import { seedDemo } from "./seed/demo.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
+import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
 
 /** Reads ./.env if present; variables already in the environment win. */
@@ -63,7 +64,8 @@ async function main() {
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   views.start();
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });
+  const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, hashClient: clientHasher(secret) });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
@@ -89,6 +91,8 @@ async function main() {
       await scheduler.stop();
       // Accepted views are written before the database closes.
       await views.stop();
+      // Its worker threads would otherwise keep the process alive.
+      await sanitizer.close();
       await db.close();
       logger.info("stopped");
       process.exit(0);

@@ -12,7 +12,8 @@ import { mediaRefSelect } from "../media/mappers.ts";
 import { contentOf, diff, saveRevision, type ArticleContent } from "./revisions.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
-import { plainText, sanitizeBody, slugify } from "./sanitize.ts";
+import { slugify } from "./sanitize.ts";
+import { tooComplex, type BodySanitizer, type SanitizedBody } from "./sanitize-pool.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -136,7 +137,8 @@ async function resolveRefs(tx: Tx, input: ArticleInput, selfId?: number, actor?:
   return { sectionId, tagIds };
 }
 
-function contentFields(input: ArticleInput) {
+/** `body`: input.body as sanitized before the transaction (never inside one: it waits for a worker). */
+function contentFields(input: ArticleInput, body?: SanitizedBody) {
   const data: Prisma.ArticleUncheckedUpdateInput = {};
   if (input.headline !== undefined) data.headline = input.headline;
   if (input.summary !== undefined) data.summary = input.summary;
@@ -146,10 +148,9 @@ function contentFields(input: ArticleInput) {
   if (input.kind !== undefined) data.kind = input.kind;
   if (input.leadImage !== undefined) data.leadImageId = input.leadImage;
   if (input.commentsClosed !== undefined) data.commentsClosed = input.commentsClosed;
-  if (input.body !== undefined) {
-    const body = sanitizeBody(input.body);
-    data.body = body;
-    data.bodyText = plainText(body);
+  if (body) {
+    data.body = body.body;
+    data.bodyText = body.bodyText;
   }
   return data;
 }
@@ -232,13 +233,14 @@ async function writeVersioned(tx: Tx, id: number, version: number, data: Prisma.
 
 export async function createArticle(
   prisma: PrismaClient,
+  sanitizer: BodySanitizer,
   actor: Actor,
   input: ArticleInput & { headline: string; section: string },
 ): Promise<AdminArticleRow> {
+  const { body, bodyText } = await sanitizer.sanitize(input.body ?? "");
   return prisma.$transaction(async (tx) => {
     const { sectionId, tagIds } = await resolveRefs(tx, input, undefined, actor);
     const slug = input.slug ?? (await uniqueSlug(tx, slugify(input.headline)));
-    const body = sanitizeBody(input.body ?? "");
     const created = await tx.article.create({
       data: {
         slug,
@@ -248,7 +250,7 @@ export async function createArticle(
         source: input.source ?? null,
         byline: input.byline ?? null,
         body,
-        bodyText: plainText(body),
+        bodyText,
         kind: input.kind ?? "STORY",
         status: "DRAFT",
         sectionId: sectionId!,
@@ -313,11 +315,13 @@ const inTrash = () => conflict("The article is in the trash; restore it first.",
 
 export async function updateArticle(
   prisma: PrismaClient,
+  sanitizer: BodySanitizer,
   actor: Actor,
   id: number,
   input: ArticleInput,
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
+  const body = input.body === undefined ? undefined : await sanitizer.sanitize(input.body);
   return prisma.$transaction(async (tx) => {
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
@@ -329,7 +333,7 @@ export async function updateArticle(
     }
     const { sectionId, tagIds } = await resolveRefs(tx, input, id, actor);
     await writeVersioned(tx, id, version, {
-      ...contentFields(input),
+      ...contentFields(input, body),
       ...(input.slug ? { slug: input.slug } : {}),
       ...(sectionId ? { sectionId } : {}),
     });
@@ -483,11 +487,20 @@ export async function purgeExpiredTrash(prisma: PrismaClient, retentionDays: num
 
 export async function restoreRevision(
   prisma: PrismaClient,
+  sanitizer: BodySanitizer,
   actor: Actor,
   id: number,
   number: number,
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
+  // Revisions never change, so the stored body can be sanitized again (the
+  // allow-list may have changed since) before the transaction opens; a
+  // failure is reported only after the access checks below.
+  const stored = await prisma.articleRevision.findUnique({
+    where: { articleId_number: { articleId: id, number } },
+    select: { content: true },
+  });
+  const body = stored ? await sanitizeRevisionBody(sanitizer, stored.content as unknown as ArticleContent, number) : undefined;
   return prisma.$transaction(async (tx) => {
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
@@ -495,7 +508,8 @@ export async function restoreRevision(
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
     const rev = await tx.articleRevision.findUnique({ where: { articleId_number: { articleId: id, number } } });
-    if (!rev) throw notFound("Revision");
+    if (!rev || !body) throw notFound("Revision");
+    if (body instanceof HttpError) throw body;
     const c = rev.content as unknown as ArticleContent;
     // References may have gone since: drop missing editors and related stories.
     const [editors, related, section] = await Promise.all([
@@ -520,13 +534,29 @@ export async function restoreRevision(
     input.gallery = (c.gallery ?? []).filter((g) => images.has(g.media));
     const { tagIds } = await resolveRefs(tx, { tags: c.tags }, id);
     await writeVersioned(tx, id, version, {
-      ...contentFields(input),
+      ...contentFields(input, body),
       slug: c.slug,
       ...(section ? { sectionId: section.id } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
     return recordSave(tx, actor, "restore-revision", contentOf(existing), id, { restoredRevision: number });
   });
+}
+
+/** A body saved before the current limits may exceed them: that is the revision's problem (422), not the request's. */
+async function sanitizeRevisionBody(
+  sanitizer: BodySanitizer,
+  c: ArticleContent,
+  number: number,
+): Promise<SanitizedBody | HttpError> {
+  try {
+    return await sanitizer.sanitize(c.body);
+  } catch (err) {
+    if (err instanceof HttpError && (err.status === 400 || err.status === 422)) {
+      return tooComplex(undefined, `The body of revision ${number}`);
+    }
+    throw err;
+  }
 }
 
 export async function getArticleAdmin(db: PrismaClient | Tx, id: number): Promise<AdminArticleRow> {

@@ -67,6 +67,8 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
     }
     const articleIds = new Map<string, number>();
     for (const a of DEMO.articles) {
+      // Flat paragraphs shipped with the code and seeded before the server
+      // listens: sanitized in place, unlike request bodies (sanitize-pool.ts).
       const body = sanitizeBody(a.paragraphs.map((p) => `<p>${p}</p>`).join("\n"));
       const row = await tx.article.create({
         data: {

@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { localDiskStorage } from "../../src/media/storage.ts";
 import { createViewCounter, type ViewCounter } from "../../src/views/counter.ts";
+import { bodySanitizerOptions, createBodySanitizer, type BodySanitizer } from "../../src/articles/sanitize-pool.ts";
 import { clientHasher } from "../../src/http/client-hash.ts";
 
 export const PASSWORD = "correct horse battery staple";
@@ -56,6 +57,8 @@ export interface TestApp {
   secret: string;
   tokens: TokenService;
   views: ViewCounter;
+  /** The app's article-body sanitizer (its worker pool). */
+  sanitizer: BodySanitizer;
   /** Where this app's uploads are stored. */
   mediaDir: string;
   admin: TestEditor;
@@ -102,7 +105,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   // Tests flush explicitly (views.flush()) rather than waiting for the timer.
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, hashClient: clientHasher(secret) });
+  const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, hashClient: clientHasher(secret) });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 
@@ -136,7 +140,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   };
 
   return {
-    config, db, schema, server, secret, tokens, views, mediaDir, admin, editor, writer, ifMatch,
+    config, db, schema, server, secret, tokens, views, sanitizer, mediaDir, admin, editor, writer, ifMatch,
     openPeer: async () => (url ? openDatabase({ url, schema, poolSize: 5 }) : db),
     call,
     get: (p, o) => call("GET", p, o),
@@ -147,6 +151,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await views.stop();
+      await sanitizer.close();
       fs.rmSync(mediaDir, { recursive: true, force: true });
       if (schema) {
         await db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
