@@ -4,7 +4,9 @@ import { PASSWORD, startTestApp, type TestApp } from "./support/harness.ts";
 
 let t: TestApp;
 before(async () => {
-  t = await startTestApp({ LOGIN_MAX_FAILURES_PER_IP: "8" });
+  // No reuse grace: a replay is always theft here (the grace window has its
+  // own tests in refresh-race.test.ts).
+  t = await startTestApp({ LOGIN_MAX_FAILURES_PER_IP: "8", REFRESH_REUSE_GRACE_SECONDS: "0" });
 });
 after(() => t.close());
 
@@ -83,18 +85,19 @@ describe("refresh tokens", () => {
 });
 
 describe("login rate limits", () => {
-  it("answer 429 with Retry-After after 5 failures for one account, even with the right password", async () => {
+  it("answer 429 with Retry-After after 5 failures for one account from one address, even with the right password", async () => {
     const w = await t.addEditor("WRITER");
     for (let i = 0; i < 5; i++) {
-      assert.equal((await login(w.email, "wrong password", `203.0.113.${i + 10}`)).status, 401);
+      assert.equal((await login(w.email, "wrong password", "203.0.113.10")).status, 401);
     }
-    const blocked = await login(w.email, PASSWORD, "203.0.113.99");
+    const blocked = await login(w.email, PASSWORD, "203.0.113.10");
     assert.equal(blocked.status, 429);
     const retry = Number(blocked.headers["retry-after"]);
     assert.ok(retry > 800 && retry <= 900, `Retry-After ${retry}`);
     assert.match(blocked.body.detail, /account/);
-    // Other accounts are not affected.
-    assert.equal((await login(t.admin.email, PASSWORD, "203.0.113.99")).status, 200);
+    // The same account from another address, and other accounts, are not affected.
+    assert.equal((await login(w.email, PASSWORD, "203.0.113.99")).status, 200);
+    assert.equal((await login(t.admin.email, PASSWORD, "203.0.113.10")).status, 200);
   });
 
   it("answer 429 per client address, whichever accounts it tries", async () => {
@@ -108,11 +111,19 @@ describe("login rate limits", () => {
     assert.equal((await login(t.admin.email, PASSWORD, "192.0.2.45")).status, 200);
   });
 
-  it("record failed logins in the audit log with the address and the email tried", async () => {
+  it("record failed logins in the audit log with the address, and the email only when it is an editor's", async () => {
     const res = await t.get("/api/v1/admin/audit?action=auth.login-failed&limit=100", { token: t.admin.token });
-    const row = res.body.data.find((r: { email: string }) => r.email === "nobody3@test.local");
-    assert.ok(row);
-    assert.equal(row.ip, "192.0.2.44");
-    assert.equal(row.actor, null);
+    const unknown = res.body.data.filter((r: { ip: string }) => r.ip === "192.0.2.44");
+    assert.equal(unknown.length, 8);
+    for (const row of unknown) {
+      assert.equal(row.email, null);
+      assert.equal(row.actor, null);
+      assert.match(row.details.emailHash, /^[\w-]{43}$/);
+    }
+    // One keyed hash per distinct email typed, so repeats can be grouped.
+    assert.equal(new Set(unknown.map((r: { details: { emailHash: string } }) => r.details.emailHash)).size, 8);
+    const known = res.body.data.find((r: { ip: string }) => r.ip === "203.0.113.10");
+    assert.match(known.email, /^writer\d+@test\.local$/);
+    assert.equal(known.targetType, "editor");
   });
 });

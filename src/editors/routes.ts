@@ -2,6 +2,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import type { Editor } from "../generated/prisma/client.ts";
+import { createLoginLimiter } from "../auth/login-limits.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
@@ -29,8 +30,14 @@ export function adminEditorRoutes(ctx: AppContext): Router {
     send(res, await getEditor(ctx.prisma, req.editor!.id));
   }));
   const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema });
+  const limiter = createLoginLimiter(ctx.prisma, ctx.tokens, ctx.config);
   r.post("/me/password", route({ body: passwordBody }, async ({ body }, req, res) => {
-    await changeOwnPassword(ctx.prisma, req.editor!, body.currentPassword, body.newPassword);
+    const actor = req.editor!;
+    // Wrong current passwords count as failed logins, so a stolen access
+    // token is no unlimited oracle for the password. The actor holds a
+    // session, so it is a known client (see auth/login-limits.ts).
+    const attempt = await limiter.begin(limiter.keys(actor.email, actor.ip), true);
+    await changeOwnPassword(ctx.prisma, actor, body.currentPassword, body.newPassword, attempt);
     res.status(204).end();
   }));
   r.use("/editors", requireRole("ADMIN"));

@@ -2,10 +2,14 @@ import type { Editor, PrismaClient, Role } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import type { Attempt } from "../auth/login-limits.ts";
 import { revokeSessions } from "../auth/sessions.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
+
+// An advisory lock key of its own (any fixed 64-bit number not used elsewhere).
+const LAST_ADMIN_LOCK = "7238001122334455";
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -85,7 +89,9 @@ export async function updateEditor(
       existing.role === "ADMIN" && existing.active &&
       ((input.role !== undefined && input.role !== "ADMIN") || input.active === false);
     if (losesAdmin) {
-      // Never leave the newsroom without an active administrator.
+      // Never leave the newsroom without an active administrator. Demotions
+      // take turns, so two ADMINs demoted at once cannot each count the other.
+      await tx.$executeRaw`SELECT 1 FROM pg_advisory_xact_lock(${LAST_ADMIN_LOCK}::bigint)`;
       const admins = await tx.editor.count({ where: { role: "ADMIN", active: true } });
       if (admins <= 1) throw conflict("This is the last active ADMIN; promote another editor first.", "last-admin");
     }
@@ -115,15 +121,28 @@ export async function updateEditor(
   });
 }
 
-/** An editor changes their own password; every other session of theirs ends. */
-export async function changeOwnPassword(prisma: PrismaClient, actor: Actor, current: string, next: string) {
+/**
+ * An editor changes their own password; every other session of theirs ends.
+ * `attempt` is the login limiter's reservation: a wrong current password
+ * leaves it counted as a failed login.
+ */
+export async function changeOwnPassword(
+  prisma: PrismaClient, actor: Actor, current: string, next: string, attempt?: Attempt,
+) {
   const editor = await prisma.editor.findUniqueOrThrow({ where: { id: actor.id } });
   if (!(await verifyPassword(current, editor.passwordHash))) {
     throw badRequest("The request is invalid.", [{ path: "body.currentPassword", message: "Does not match your current password." }]);
   }
   const passwordHash = await hashPassword(next);
   await prisma.$transaction(async (tx) => {
-    await tx.editor.update({ where: { id: actor.id }, data: { passwordHash, version: { increment: 1 } } });
+    // Only over the password just verified: a concurrent change or ADMIN
+    // reset in between is not silently overwritten.
+    const { count } = await tx.editor.updateMany({
+      where: { id: actor.id, passwordHash: editor.passwordHash },
+      data: { passwordHash, version: { increment: 1 } },
+    });
+    if (count === 0) throw conflict("Your password was changed meanwhile; sign in again with the new one.", "password-changed");
+    await attempt?.succeeded(tx);
     const revoked = await revokeSessions(tx, actor.id, "password-change", actor.sessionId);
     await audit(tx, {
       actorId: actor.id, action: "auth.password-change", targetType: "editor", targetId: actor.id, ip: actor.ip,

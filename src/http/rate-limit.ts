@@ -1,6 +1,6 @@
-// Sliding-window limits counted from rows the database already keeps (failed
-// logins in the audit log, comments by client), so they hold across restarts
-// and app instances without extra state.
+// Sliding-window limits counted from rows the database already keeps
+// (comments by client), so they hold across restarts and app instances without
+// extra state. Failed logins have their own atomic limiter (auth/login-limits.ts).
 
 /**
  * Seconds until another attempt is allowed, or 0 when not limited.
