@@ -77,7 +77,8 @@ describe("workflow rules", () => {
   it("lets a writer submit their own draft but nothing further", async () => {
     const mine = await makeArticle(t, { headline: "Writer's piece", section: "desk" }, t.writer.token);
     const theirs = await makeArticle(t, { headline: "Someone else's", section: "desk" });
-    assert.equal((await act(theirs.id, "submit", undefined, t.writer.token)).status, 403);
+    // Hidden from a writer altogether (see tests/access-policy.test.ts).
+    assert.equal((await act(theirs.id, "submit", undefined, t.writer.token)).status, 404);
     const sub = await act(mine.id, "submit", undefined, t.writer.token);
     assert.equal(sub.status, 200);
     assert.equal(sub.body.status, "IN_REVIEW");
@@ -159,7 +160,7 @@ describe("draft preview", () => {
   it("opens exactly one unpublished article, as it would be published, until it expires", async () => {
     const related = await articleIn("PUBLISHED");
     const a = await makeArticle(t, { headline: "Embargoed story", section: "desk", related: [related.id], dateline: "LHASA" });
-    const mint = await t.post(`/api/v1/admin/articles/${a.id}/preview`, undefined, { token: t.writer.token });
+    const mint = await t.post(`/api/v1/admin/articles/${a.id}/preview`, undefined, { token: t.editor.token });
     assert.equal(mint.status, 201);
     assert.equal(mint.body.url, `/api/v1/preview/${mint.body.token}`);
     const expiresIn = Date.parse(mint.body.expiresAt) - Date.now();
