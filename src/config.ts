@@ -30,6 +30,8 @@ export const configSchema = z
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+      // Checked here so a typo is reported by name, not as a stack trace from the driver.
+      .refine((v) => URL.canParse(v), "is not a valid URL (percent-encode special characters in the user name or password)")
       .optional()
       .or(z.literal("").transform(() => undefined)),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
@@ -40,7 +42,8 @@ export const configSchema = z
     ADMIN_EMAIL: z.string().email().optional(),
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     ADMIN_NAME: z.string().min(1).default("Administrator"),
-    SEED_DEMO: bool.default(true),
+    // Unset: true, except with NODE_ENV=production (see loadConfig).
+    SEED_DEMO: bool.optional(),
     BODY_LIMIT: bytes.default(1024 * 1024),
     // Article body HTML: sanitizing costs size times nesting depth, so both are bounded.
     BODY_HTML_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
@@ -53,6 +56,13 @@ export const configSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: z.string().default("loopback"),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+    // How long a client may take to send its request headers, and its whole
+    // request; Node's own defaults (60 s, 300 s) let slow clients hold
+    // connections for minutes. The request limit leaves room for a 10 MB image
+    // upload over a slow uplink.
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     REFRESH_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86400),
     PREVIEW_TTL_SECONDS: z.coerce.number().int().min(60).default(86400),
     SCHEDULER_ENABLED: bool.default(true),
@@ -96,6 +106,9 @@ export const configSchema = z
     VIEW_MAX_PER_ADDRESS_PER_ARTICLE: z.coerce.number().int().min(1).default(10),
   })
   .superRefine((c, ctx) => {
+    if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_MS"], message: "must not exceed HTTP_REQUEST_TIMEOUT_MS" });
+    }
     if (c.NODE_ENV === "production" && !c.JWT_SECRET) {
       ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required when NODE_ENV=production" });
     }
@@ -108,7 +121,7 @@ export const configSchema = z
     }
   });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, "SEED_DEMO"> & { SEED_DEMO: boolean };
 
 export class ConfigError extends Error {}
 
@@ -122,5 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  // A production database never gets the demo newsroom (known editor names,
+  // invented stories) unless asked for by name.
+  return { ...parsed.data, SEED_DEMO: parsed.data.SEED_DEMO ?? parsed.data.NODE_ENV !== "production" };
 }

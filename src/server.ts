@@ -1,23 +1,33 @@
-// Process entry point: config, database, migrations, first admin, demo
-// content, then listen. SIGTERM/SIGINT stop accepting, let in-flight requests
-// finish, close the database and exit 0.
+// Process entry point. Start-up, in order, each step refusing with one line
+// that names what to fix: configuration (before anything is touched) -> the
+// PGlite data-directory lock -> a database connection -> under one advisory
+// lock, so instances starting together on an empty database take turns: the
+// first-ADMIN check, migrations, the first ADMIN, demo content -> listen (a
+// port in use exits 1). SIGTERM/SIGINT drain connections (http/drain.ts),
+// write buffered views, close the database and exit 0.
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { parseEnv } from "node:util";
-import { pino } from "pino";
-import { ConfigError, loadConfig } from "./config.ts";
+import { pino, type Logger } from "pino";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createApp } from "./app.ts";
 import { createTokenService } from "./auth/tokens.ts";
 import { Scheduler } from "./articles/scheduler.ts";
-import { openDatabase } from "./db/client.ts";
-import { migrate } from "./db/migrate.ts";
-import { ensureAdmin } from "./seed/admin.ts";
+import { openDatabase, type Database, type OpenOptions } from "./db/client.ts";
+import { DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts";
+import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
+import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { jwtSecret } from "./secrets.ts";
-import { localDiskStorage } from "./media/storage.ts";
+import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
+import { drainable } from "./http/drain.ts";
+
+/** A start-up failure the operator can fix: printed as one line, without a stack trace. */
+class StartupError extends Error {}
 
 /** Reads ./.env if present; variables already in the environment win. */
 function loadDotEnv() {
@@ -27,9 +37,113 @@ function loadDotEnv() {
   }
 }
 
+function databaseOptions(config: Config): OpenOptions {
+  return {
+    url: config.DATABASE_URL,
+    dataDir: path.join(config.DATA_DIR, "pglite"),
+    poolSize: config.DATABASE_POOL_SIZE,
+  };
+}
+
+/** DATABASE_URL as it may be printed: the password masked. */
+function printableUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "****";
+  return u.toString();
+}
+
+// What a failed PostgreSQL connection most likely means, by error code.
+const CONNECT_HINTS: Record<string, string> = {
+  ECONNREFUSED: "nothing accepts connections there; is PostgreSQL running, and are the host and port right?",
+  ENOTFOUND: "the host name does not resolve; check the host",
+  EAI_AGAIN: "the host name could not be resolved now; check the host and DNS",
+  ETIMEDOUT: "no answer from the host; check the host, the port and any firewall",
+  EHOSTUNREACH: "the host is unreachable; check the host and the network",
+  ENETUNREACH: "the network is unreachable; check the host and the network",
+  "28P01": "the password was refused; check the user and password (special characters percent-encoded)",
+  "28000": "the server refused this user or client address (pg_hba.conf); check the user",
+  "3D000": "that database does not exist; create it or fix its name",
+  "42501": "the user lacks a privilege needed here (e.g. CREATE on the schema)",
+  "57P03": "the server is starting up or shutting down; try again shortly",
+};
+
+function connectProblem(err: unknown, config: Config): string {
+  const e = err as { code?: string; message?: string; errors?: { code?: string }[] };
+  // Node reports a refused "localhost" (IPv6 and IPv4 both tried) as an AggregateError.
+  const code = e.code ?? e.errors?.find((x) => x.code)?.code;
+  const hint =
+    (code && CONNECT_HINTS[code]) ??
+    (/timeout/i.test(e.message ?? "")
+      ? "no answer in time; check the host, the port and any firewall"
+      : "check DATABASE_URL");
+  const detail = code ?? e.message ?? String(err);
+  return `cannot connect to the database at DATABASE_URL=${printableUrl(config.DATABASE_URL!)}: ${hint} (${detail})`;
+}
+
+/** Opens the database and proves it answers, or throws a StartupError naming the variable to fix. */
+async function openChecked(config: Config): Promise<Database> {
+  const opts = databaseOptions(config);
+  let db: Database | undefined;
+  try {
+    db = await openDatabase(opts);
+    await db.withConnection((c) => c.query("SELECT 1"));
+    return db;
+  } catch (err) {
+    await db?.close().catch(() => {});
+    if (config.DATABASE_URL) throw new StartupError(connectProblem(err, config));
+    throw new StartupError(
+      `cannot open the embedded database in ${path.resolve(opts.dataDir!)} (DATA_DIR=${config.DATA_DIR}): ` +
+        `${(err as Error).message ?? String(err)}. If it is damaged, restore it from a backup or move it aside to start empty.`,
+    );
+  }
+}
+
+/** First-start work, one instance at a time: see withBootstrapLock. */
+async function bootstrap(config: Config, db: Database, media: MediaStorage, logger: Logger): Promise<void> {
+  // On PostgreSQL the lock is held on a connection of its own, so the work
+  // inside can use the whole pool (even a pool of one). PGlite is one
+  // connection shared by everything: it holds the lock itself.
+  const lockDb = db.kind === "postgresql" ? await openDatabase({ ...databaseOptions(config), poolSize: 1 }) : db;
+  try {
+    await withBootstrapLock(lockDb, async (conn) => {
+      // Before migrating: a production start that cannot create its first
+      // ADMIN leaves an empty database empty.
+      const problem = await adminBootstrapProblem(conn, config);
+      if (problem) throw new StartupError(problem);
+      await applyMigrations(conn, (msg) => logger.info(msg));
+      await ensureAdmin(db.prisma, config, logger);
+      if (config.SEED_DEMO && (await seedDemo(db.prisma, media))) {
+        logger.info("seeded demo content into the empty database");
+      }
+    });
+  } finally {
+    if (lockDb !== db) await lockDb.close();
+  }
+}
+
+function listen(server: http.Server, config: Config): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => {
+      const where = `PORT=${config.PORT} HOST=${config.HOST}`;
+      const why: Record<string, string> = {
+        EADDRINUSE: "the port is already in use by another process; stop it or choose another PORT",
+        EACCES: "not allowed to listen on this port (below 1024 needs privileges); choose another PORT",
+        EADDRNOTAVAIL: "HOST is not an address of this machine; use 0.0.0.0 or one of its addresses",
+        ENOTFOUND: "HOST does not resolve; use 0.0.0.0 or one of this machine's addresses",
+      };
+      reject(new StartupError(`cannot listen on ${where}: ${why[err.code ?? ""] ?? err.message} (${err.code ?? "error"})`));
+    };
+    server.once("error", failed);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+}
+
 async function main() {
   loadDotEnv();
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -43,17 +157,29 @@ async function main() {
     level: config.LOG_LEVEL,
     redact: ["req.headers.authorization", "req.headers.cookie", "password", "*.password"],
   });
-  const db = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: path.join(config.DATA_DIR, "pglite"),
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
+
+  // Before PGlite opens the directory: a second process on it would corrupt it.
+  let lock: DataDirLock | undefined;
+  if (!config.DATABASE_URL) {
+    try {
+      lock = lockDataDir(path.join(config.DATA_DIR, "pglite"));
+    } catch (err) {
+      if (err instanceof DataDirLockedError) throw new StartupError(`DATA_DIR=${config.DATA_DIR}: ${err.message}`);
+      throw err;
+    }
+    if (lock.tookOverFrom) {
+      logger.warn({ stalePid: lock.tookOverFrom, file: lock.file }, "took over the data-directory lock of a process that is gone");
+    }
+  }
+
+  const db = await openChecked(config);
   logger.info({ database: db.kind }, "database opened");
-  await migrate(db, (msg) => logger.info(msg));
-  await ensureAdmin(db.prisma, config, logger);
   const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
-  if (config.SEED_DEMO) {
-    if (await seedDemo(db.prisma, media)) logger.info("seeded demo content into the empty database");
+  try {
+    await bootstrap(config, db, media, logger);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
   }
   const secret = jwtSecret(config, logger);
   const tokens = createTokenService(config, secret);
@@ -63,47 +189,78 @@ async function main() {
     rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
-  views.start();
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, hashClient: clientHasher(secret) });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
   });
+
+  const server = http.createServer(
+    {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      // Node checks both only this often (default 30 s).
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.HTTP_HEADERS_TIMEOUT_MS / 2)),
+    },
+    app,
+  );
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  const connections = drainable(server);
+
+  /** Everything after the last request, in order; also after a failed listen. */
+  const release = async () => {
+    await scheduler.stop();
+    // Accepted views are written before the database closes, whatever happened before.
+    await views.stop();
+    // Its worker threads would otherwise keep the process alive.
+    await sanitizer.close();
+    await db.close();
+    lock?.release();
+  };
+
+  try {
+    await listen(server, config);
+  } catch (err) {
+    await release().catch(() => {});
+    throw err;
+  }
+  views.start();
   if (config.SCHEDULER_ENABLED) scheduler.start();
-  const server = app.listen(config.PORT, config.HOST, () => {
-    const addr = server.address();
-    const port = typeof addr === "object" && addr ? addr.port : config.PORT;
-    logger.info({ port }, `Dateline listening on http://localhost:${port} (docs at /docs)`);
-  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.PORT;
+  logger.info({ port }, `Dateline listening on http://localhost:${port} (docs at /docs)`);
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      logger.error("in-flight requests did not finish in time; exiting");
+    logger.info({ signal, connections: connections.open }, "shutting down");
+    const drained = await connections.drain(config.SHUTDOWN_TIMEOUT_MS);
+    if (!drained) {
+      logger.error({ connections: connections.open }, "requests still in flight after SHUTDOWN_TIMEOUT_MS; closing their connections");
+      connections.closeAll();
+    }
+    // A database that no longer answers must not keep the process from exiting.
+    setTimeout(() => {
+      logger.error("closing the database took longer than SHUTDOWN_TIMEOUT_MS; exiting");
       process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    server.close(async () => {
-      await scheduler.stop();
-      // Accepted views are written before the database closes.
-      await views.stop();
-      // Its worker threads would otherwise keep the process alive.
-      await sanitizer.close();
-      await db.close();
-      logger.info("stopped");
-      process.exit(0);
-    });
-    server.closeIdleConnections();
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await release();
+    } catch (err) {
+      logger.error({ err }, "error while stopping");
+      process.exit(1);
+    }
+    logger.info("stopped");
+    process.exit(drained ? 0 : 1);
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
 }
 
 main().catch((err) => {
-  process.stderr.write(`Dateline failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  const text = err instanceof StartupError ? err.message : err instanceof Error ? err.stack : String(err);
+  process.stderr.write(`Dateline failed to start: ${text}\n`);
   process.exit(1);
 });

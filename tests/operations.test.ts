@@ -1,9 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../src/config.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -114,61 +109,5 @@ describe("configuration", () => {
     assert.equal(c.PORT, 3000);
     assert.equal(c.BODY_LIMIT, 1024 * 1024);
     assert.equal(c.JWT_TTL_SECONDS, 900);
-  });
-});
-
-describe("the server process", () => {
-  it("starts on a fresh data directory, seeds, serves, and exits 0 on SIGTERM", { timeout: 120_000 }, async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-"));
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "info", NODE_ENV: "development" };
-    delete env.JWT_SECRET;
-    delete env.ADMIN_EMAIL;
-    delete env.ADMIN_PASSWORD;
-    let schema: string | undefined;
-    if (process.env.DATABASE_URL) {
-      schema = `t_proc_${crypto.randomBytes(4).toString("hex")}`;
-      const u = new URL(process.env.DATABASE_URL);
-      u.searchParams.set("schema", schema);
-      env.DATABASE_URL = u.toString();
-    }
-    const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (b) => (out += b));
-    child.stderr.on("data", (b) => (out += b));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
-        const check = () => {
-          const m = /"port":(\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          } else setTimeout(check, 100);
-        };
-        check();
-      });
-      const base = `http://127.0.0.1:${port}`;
-      assert.equal((await fetch(`${base}/readyz`)).status, 200);
-      const list = (await (await fetch(`${base}/api/v1/articles?section=china`)).json()) as { data: unknown[] };
-      assert.ok(list.data.length > 0, "demo content served");
-      const password = fs.readFileSync(path.join(dataDir, "initial-admin-password"), "utf8").trim();
-      assert.match(out, new RegExp(password), "the generated password is printed once");
-      assert.doesNotMatch(out.replace(/password: \S+/, ""), new RegExp(password), "and only once");
-      const login = await fetch(`${base}/api/v1/auth/login`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: "admin@dateline.local", password }),
-      });
-      assert.equal(login.status, 200);
-      assert.ok(fs.existsSync(path.join(dataDir, "jwt-secret")));
-      child.kill("SIGTERM");
-      assert.equal(await exited, 0, out);
-      assert.match(out, /"msg":"stopped"/);
-    } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      if (schema) await t.db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-    }
   });
 });

@@ -91,7 +91,11 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   if (schema) {
     const c = await pool.connect();
     try {
-      await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((err: { code?: string }) => {
+        // Two processes starting at once both try; the loser gets a unique
+        // violation on the catalog, and the schema exists either way.
+        if (err.code !== "23505") throw err;
+      });
     } finally {
       c.release();
     }

@@ -11,7 +11,7 @@ import type { Database, RawConnection } from "./client.ts";
 
 export const MIGRATIONS_DIR = path.join(REPO_ROOT, "prisma", "migrations");
 
-// The key Prisma Migrate itself uses, so the CLI and the app never migrate at once.
+// The key Prisma Migrate itself uses (see withBootstrapLock).
 const ADVISORY_LOCK_KEY = 72707369;
 
 interface Migration {
@@ -61,48 +61,69 @@ async function applied(conn: RawConnection): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.migration_name, r.checksum]));
 }
 
-/** Applies pending migrations; returns the names applied. */
-export async function migrate(db: Database, log: (msg: string) => void = () => {}): Promise<string[]> {
-  const migrations = listMigrations();
+/**
+ * Runs `fn` while holding the database-wide advisory lock that serializes
+ * first-start work across processes: migrations, the first ADMIN, the demo
+ * seed. Two instances starting at once on an empty database would otherwise
+ * both find "no ADMIN yet" and both create one.
+ *
+ * `conn` is the session holding the lock; run migrations on it
+ * (applyMigrations). Other work inside `fn` may use the pool, so on
+ * PostgreSQL `db` should not be the pool that work waits on when it has a
+ * single connection (server.ts opens a separate one-connection handle). The
+ * key is the one Prisma Migrate uses, so the CLI and the app never migrate at once.
+ */
+export async function withBootstrapLock<T>(db: Database, fn: (conn: RawConnection) => Promise<T>): Promise<T> {
   return db.withConnection(async (conn) => {
     await conn.query("SELECT pg_advisory_lock($1)", [ADVISORY_LOCK_KEY]);
     try {
-      await conn.exec(CREATE_TABLE);
-      const done = await applied(conn);
-      const ran: string[] = [];
-      for (const m of migrations) {
-        const checksum = done.get(m.name);
-        if (checksum !== undefined) {
-          if (checksum !== m.checksum) log(`migration ${m.name} was edited after it was applied`);
-          continue;
-        }
-        const id = crypto.randomUUID();
-        // Each migration and its record commit together or not at all.
-        await conn.exec("BEGIN");
-        try {
-          await conn.query(
-            `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
-             VALUES ($1, $2, $3, now(), 0)`,
-            [id, m.checksum, m.name],
-          );
-          await conn.exec(m.sql);
-          await conn.query(
-            `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-            [id],
-          );
-          await conn.exec("COMMIT");
-        } catch (err) {
-          await conn.exec("ROLLBACK");
-          throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
-        }
-        log(`applied migration ${m.name}`);
-        ran.push(m.name);
-      }
-      return ran;
+      return await fn(conn);
     } finally {
       await conn.query("SELECT pg_advisory_unlock($1)", [ADVISORY_LOCK_KEY]);
     }
   });
+}
+
+/** Applies pending migrations on `conn`, which must hold the bootstrap lock; returns the names applied. */
+export async function applyMigrations(conn: RawConnection, log: (msg: string) => void = () => {}): Promise<string[]> {
+  const migrations = listMigrations();
+  await conn.exec(CREATE_TABLE);
+  const done = await applied(conn);
+  const ran: string[] = [];
+  for (const m of migrations) {
+    const checksum = done.get(m.name);
+    if (checksum !== undefined) {
+      if (checksum !== m.checksum) log(`migration ${m.name} was edited after it was applied`);
+      continue;
+    }
+    const id = crypto.randomUUID();
+    // Each migration and its record commit together or not at all.
+    await conn.exec("BEGIN");
+    try {
+      await conn.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+         VALUES ($1, $2, $3, now(), 0)`,
+        [id, m.checksum, m.name],
+      );
+      await conn.exec(m.sql);
+      await conn.query(
+        `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
+        [id],
+      );
+      await conn.exec("COMMIT");
+    } catch (err) {
+      await conn.exec("ROLLBACK");
+      throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
+    }
+    log(`applied migration ${m.name}`);
+    ran.push(m.name);
+  }
+  return ran;
+}
+
+/** Applies pending migrations under the bootstrap lock; returns the names applied. */
+export async function migrate(db: Database, log: (msg: string) => void = () => {}): Promise<string[]> {
+  return withBootstrapLock(db, (conn) => applyMigrations(conn, log));
 }
 
 /** Names of migrations in the repo that the database has not applied. */

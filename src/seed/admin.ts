@@ -7,10 +7,27 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { RawConnection } from "../db/client.ts";
 import { randomPassword } from "../auth/passwords.ts";
 import { createEditor } from "../editors/service.ts";
 
 export const DEFAULT_ADMIN_EMAIL = "admin@dateline.local";
+
+const MISSING_ADMIN =
+  "No ADMIN editor exists yet and NODE_ENV=production: set ADMIN_EMAIL and ADMIN_PASSWORD for the first start.";
+
+/**
+ * Why ensureAdmin would fail, checked on `conn` before any migration runs, so
+ * a production start without ADMIN_EMAIL leaves an empty database empty
+ * instead of failing after creating the tables. Null when it would succeed.
+ */
+export async function adminBootstrapProblem(conn: RawConnection, config: Config): Promise<string | null> {
+  if (config.NODE_ENV !== "production" || config.ADMIN_EMAIL) return null;
+  const [table] = await conn.query<{ exists: boolean }>(`SELECT to_regclass('"Editor"') IS NOT NULL AS "exists"`);
+  if (!table?.exists) return MISSING_ADMIN;
+  const [admins] = await conn.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Editor" WHERE role = 'ADMIN'`);
+  return admins && admins.n > 0 ? null : MISSING_ADMIN;
+}
 
 export async function ensureAdmin(prisma: PrismaClient, config: Config, logger: Logger): Promise<void> {
   const admins = await prisma.editor.count({ where: { role: "ADMIN" } });
@@ -23,7 +40,7 @@ export async function ensureAdmin(prisma: PrismaClient, config: Config, logger: 
     return;
   }
   if (config.NODE_ENV === "production") {
-    throw new Error("No ADMIN editor exists: set ADMIN_EMAIL and ADMIN_PASSWORD for the first start.");
+    throw new Error(MISSING_ADMIN);
   }
   const password = randomPassword();
   await createEditor(prisma, { name: config.ADMIN_NAME, email: DEFAULT_ADMIN_EMAIL, password, role: "ADMIN" });
