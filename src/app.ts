@@ -35,7 +35,7 @@ export function createApp(ctx: AppContext): express.Express {
   const { config } = ctx;
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", config.TRUST_PROXY === "true" ? true : config.TRUST_PROXY === "false" ? false : config.TRUST_PROXY);
+  app.set("trust proxy", config.TRUST_PROXY);
   app.set("query parser", "simple");
 
   app.use(

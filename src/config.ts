@@ -1,6 +1,7 @@
 // Configuration is read from the environment once, at start, and validated
 // here. A bad value stops the process with a message naming the variable.
 // Every key is mirrored, with its default, in .env.example.
+import net from "node:net";
 import { z } from "zod";
 
 const bool = z
@@ -20,6 +21,28 @@ const bytes = z
     const unit = (m[2] ?? "b").toLowerCase();
     return unit === "mb" ? n * 1024 * 1024 : unit === "kb" ? n * 1024 : n;
   });
+
+const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * Express "trust proxy" in the forms it reads from a string. Checked here
+ * because Express takes a typo such as "1O.0.0.0/8" or a bare number meant
+ * as a hop count for an address and then silently trusts nobody (or throws
+ * at start with a stack trace).
+ */
+function isTrustProxy(v: string): boolean {
+  if (/^(true|false|\d+)$/.test(v)) return true;
+  return v.split(",").every((entry) => {
+    const e = entry.trim();
+    if (PROXY_RANGES.has(e)) return true;
+    const [addr, mask, ...rest] = e.split("/");
+    const family = net.isIP(addr);
+    if (!family || rest.length) return false;
+    if (mask === undefined) return true;
+    if (/^\d+$/.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128);
+    return family === 4 && net.isIPv4(mask);
+  });
+}
 
 export const configSchema = z
   .object({
@@ -54,7 +77,14 @@ export const configSchema = z
     CORS_PUBLIC_ORIGINS: list.default(["*"]),
     CORS_ADMIN_ORIGINS: list.default([]),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    TRUST_PROXY: z.string().default("loopback"),
+    TRUST_PROXY: z
+      .string()
+      .default("loopback")
+      .refine(
+        isTrustProxy,
+        "must be true, false, a hop count, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and subnets (10.0.0.0/8)",
+      )
+      .transform((v) => (v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v)),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
     // How long a client may take to send its request headers, and its whole
     // request; Node's own defaults (60 s, 300 s) let slow clients hold

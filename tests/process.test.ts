@@ -17,6 +17,7 @@ import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { DataDirLockedError, lockDataDir } from "../src/db/lock.ts";
 import { REPO_ROOT } from "../src/paths.ts";
+import { startTestApp } from "./support/harness.ts";
 
 const PG_URL = process.env.DATABASE_URL || undefined;
 const JWT_SECRET = "process-test-secret-0123456789abcdef0123456789";
@@ -464,6 +465,25 @@ describe("production configuration", () => {
     assert.equal(c.HTTP_REQUEST_TIMEOUT_MS, 60_000);
     assert.equal(c.HTTP_KEEP_ALIVE_TIMEOUT_MS, 5_000);
     assert.throws(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "20000", HTTP_REQUEST_TIMEOUT_MS: "10000" }), /HTTP_HEADERS_TIMEOUT_MS/);
+  });
+
+  it("takes TRUST_PROXY as Express reads it, a hop count included, and refuses what Express would misread", async () => {
+    assert.equal(loadConfig({}).TRUST_PROXY, "loopback");
+    assert.equal(loadConfig({ TRUST_PROXY: "false" }).TRUST_PROXY, false);
+    assert.equal(loadConfig({ TRUST_PROXY: "10.0.0.0/8, fc00::/7" }).TRUST_PROXY, "10.0.0.0/8, fc00::/7");
+    for (const bad of ["10.0.0.0/33", "1O.0.0.0/8", "cloudflare", "10.0.0.1/8/8"]) {
+      assert.throws(() => loadConfig({ TRUST_PROXY: bad }), /TRUST_PROXY/, bad);
+    }
+    // One hop: the balancer in front is trusted, whatever its address, and nothing before it.
+    const t = await startTestApp({ TRUST_PROXY: "1" });
+    try {
+      const app = t.server.listeners("request")[0] as unknown as { get(name: string): (addr: string, hop: number) => boolean };
+      const trust = app.get("trust proxy fn");
+      assert.equal(trust("203.0.113.7", 0), true);
+      assert.equal(trust("198.51.100.1", 1), false);
+    } finally {
+      await t.close();
+    }
   });
 
   it("names DATABASE_URL when it is not a URL", () => {
