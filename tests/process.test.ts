@@ -377,11 +377,9 @@ describe("the server process", () => {
     assert.equal(await tableCount(store), 0);
   });
 
-  it("two instances starting at once on an empty PostgreSQL database both start, with one ADMIN and one demo seed", { skip: !PG_URL && "PGlite: one process per data directory", timeout: 180_000 }, async () => {
+  it("two instances starting at once in one folder on an empty PostgreSQL database both start, with one ADMIN, one demo seed, one secret", { skip: !PG_URL && "PGlite: one process per data directory", timeout: 180_000 }, async () => {
     const store = freshStore();
-    const second = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-proc-"));
-    cleanups.push(() => fs.rmSync(second, { recursive: true, force: true }));
-    const [x, y] = await Promise.all([startServer(store.env), startServer({ ...store.env, DATA_DIR: second })]);
+    const [x, y] = await Promise.all([startServer(store.env), startServer(store.env)]);
     for (const p of [x, y]) assert.equal((await fetch(`${p.base}/readyz`)).status, 200);
     const db = await openDatabase({ url: PG_URL, schema: store.schema, poolSize: 1 });
     try {
@@ -394,6 +392,15 @@ describe("the server process", () => {
     }
     // Exactly one of them created the ADMIN and printed its password.
     assert.equal([x, y].filter((p) => /First ADMIN editor created/.test(p.out())).length, 1);
+    // Both sign with the one development secret in DATA_DIR: a token from one is good on the other.
+    const password = fs.readFileSync(path.join(store.dataDir, "initial-admin-password"), "utf8").trim();
+    const login = await fetch(`${x.base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@dateline.local", password }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    assert.equal((await fetch(`${y.base}/api/v1/admin/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 200);
     assert.deepEqual(await Promise.all([term(x), term(y)]), [0, 0]);
   });
 });
