@@ -75,7 +75,9 @@ function connectProblem(err: unknown, config: Config): string {
     (code && CONNECT_HINTS[code]) ??
     (/timeout/i.test(e.message ?? "")
       ? "no answer in time; check the host, the port and any firewall"
-      : "check DATABASE_URL");
+      : /terminated/i.test(e.message ?? "")
+        ? "the connection was closed before the server answered; check the host, the port, any firewall, and whether the server requires SSL (sslmode)"
+        : "check DATABASE_URL");
   const detail = code ?? e.message ?? String(err);
   return `cannot connect to the database at DATABASE_URL=${printableUrl(config.DATABASE_URL!)}: ${hint} (${detail})`;
 }
