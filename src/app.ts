@@ -24,12 +24,24 @@ import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/rou
 import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
-import { HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
+import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
+import { inputHygiene } from "./http/input-hygiene.ts";
 import { redactUrl } from "./http/redact.ts";
 
 export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Rejects when `p` has not settled after `ms`; `p` itself is left to finish. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  // The loser's rejection is handled, never "unhandled".
+  p.catch(() => {});
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 export function createApp(ctx: AppContext): express.Express {
   const { config } = ctx;
@@ -90,9 +102,11 @@ export function createApp(ctx: AppContext): express.Express {
   app.get("/readyz", async (_req, res) => {
     let pending: string[];
     try {
-      pending = await pendingMigrations(ctx.db);
+      // A hanging database must not hang the probe: answer within the timeout.
+      pending = await withTimeout(pendingMigrations(ctx.db), config.READINESS_TIMEOUT_MS);
     } catch {
-      throw new HttpError(503, "not-ready", "The database is not reachable.");
+      throw new HttpError(503, "not-ready", "The database is not reachable.", undefined,
+        { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) });
     }
     if (pending.length) throw new HttpError(503, "not-ready", `Pending migrations: ${pending.join(", ")}.`);
     res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind });
@@ -117,6 +131,10 @@ export function createApp(ctx: AppContext): express.Express {
   app.get("/", (_req, res) => {
     res.json({ name: "Dateline", docs: "/docs", openapi: "/openapi.yaml", api: "/api/v1" });
   });
+
+  // Strings the database cannot store (NUL, lone surrogates) in the query or
+  // a JSON body are a 400 for every operation, before any handler runs.
+  app.use("/api/v1", inputHygiene);
 
   // --- editor API: JWT, editor CORS, never cached ---
   const noStore: RequestHandler = (_req, res, next) => {

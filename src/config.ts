@@ -58,6 +58,10 @@ export const configSchema = z
       .optional()
       .or(z.literal("").transform(() => undefined)),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
+    DATABASE_IDLE_TX_TIMEOUT_MS: z.coerce.number().int().min(0).default(30000),
+    READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(2000),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     JWT_ISSUER: z.string().default("dateline"),
     JWT_AUDIENCE: z.string().default("dateline-admin"),

@@ -5,7 +5,7 @@ import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
-import { bodyIdSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
+import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminArticle, publicArticle, publicListItem } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
 import { printHtml, printText } from "./print.ts";
@@ -100,13 +100,12 @@ const createBody = z.strictObject({
   path: ["gallery"], message: "Only PHOTO_STORY articles have a gallery.",
 });
 const updateBody = z.strictObject(articleFields).partial();
-const dateTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
 
 const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date }>> = {
   submit: z.strictObject({}),
   return: z.strictObject({ note: z.string().trim().min(1).max(2000) }),
-  schedule: z.strictObject({ scheduledAt: dateTime }),
-  publish: z.strictObject({ publishedAt: dateTime.optional() }),
+  schedule: z.strictObject({ scheduledAt: dateTimeSchema }),
+  publish: z.strictObject({ publishedAt: dateTimeSchema.optional() }),
   unpublish: z.strictObject({}),
   archive: z.strictObject({}),
 };

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
-import { idSchema, route } from "../http/validate.ts";
+import { idSchema, isoDateTimeSchema, route } from "../http/validate.ts";
 import { auditView, listAudit } from "./service.ts";
 
 export function adminAuditRoutes(ctx: AppContext): Router {
@@ -13,8 +13,8 @@ export function adminAuditRoutes(ctx: AppContext): Router {
     actor: idSchema.optional(),
     targetType: z.enum(["article", "section", "comment", "editor", "media", "collection"]).optional(),
     targetId: idSchema.optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
+    since: isoDateTimeSchema.optional(),
+    until: isoDateTimeSchema.optional(),
     ...pageQuery,
   });
   r.get("/audit", requireRole("ADMIN"), route({ query }, async ({ query }, _req, res) => {

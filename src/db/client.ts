@@ -32,6 +32,12 @@ export interface OpenOptions {
   /** PostgreSQL schema to use instead of public (tests isolate by schema). */
   schema?: string;
   poolSize?: number;
+  /** PostgreSQL only: ms to open a connection (default 5000). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL only: server-side limit per statement, 0 for none (default 15000). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL only: ends sessions left idle inside a transaction, 0 for never (default 30000). */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -77,14 +83,31 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   };
 }
 
+// pg treats a query_timeout of 0 as "use the pool's"; the largest timer
+// Node accepts (about 24 days) stands for none.
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
 async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   const schema = opts.schema;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const statementTimeout = opts.statementTimeoutMs ?? 15000;
+  const connectTimeout = opts.connectTimeoutMs ?? 5000;
+  // Without these a hanging or overloaded server holds every request (and
+  // /readyz) for as long as the kernel keeps the socket; with them requests
+  // fail fast and answer 503 (see http/errors.ts).
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
     // Unqualified names (the migrations' and raw queries') resolve in the schema.
     options: schema ? `-c search_path=${schema}` : undefined,
+    connectionTimeoutMillis: connectTimeout,
+    statement_timeout: statementTimeout,
+    // Client-side backstop for a server that never sees the statement (a
+    // network partition): statement_timeout cannot fire there.
+    query_timeout: statementTimeout ? statementTimeout + connectTimeout : undefined,
+    idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 30000,
+    // Notices a peer that vanished without closing the connection.
+    keepAlive: true,
   });
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => {});
@@ -108,17 +131,28 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     prisma,
     async withConnection(fn) {
       const client = await pool.connect();
+      // Migrations and advisory-lock waits may rightly take longer than any
+      // request: no statement or query timeout on this connection while it is lent.
+      // (pg reads query_timeout from the query config; @types/pg does not list it.)
+      const untimed = (text: string, values?: unknown[]) =>
+        client.query({ text, values, query_timeout: NO_TIMEOUT_MS } as pg.QueryConfig);
+      let broken: Error | undefined;
       try {
+        if (statementTimeout) await untimed("SET statement_timeout = 0");
         return await fn({
           async query(sql, params) {
-            return (await client.query(sql, params as unknown[])).rows;
+            return (await untimed(sql, params)).rows;
           },
           async exec(sql) {
-            await client.query(sql);
+            await untimed(sql);
           },
         });
       } finally {
-        client.release();
+        if (statementTimeout) {
+          await untimed("RESET statement_timeout").catch((err: Error) => (broken = err));
+        }
+        // A connection that could not be reset is destroyed, not pooled.
+        client.release(broken);
       }
     },
     async close() {

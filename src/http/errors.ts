@@ -103,6 +103,65 @@ function translatePrisma(err: unknown): HttpError | undefined {
   return undefined;
 }
 
+/**
+ * The error and what it wraps: `cause` chains (pg, PGlite) and the driver
+ * adapter error Prisma keeps under meta.driverAdapterError.
+ */
+function errorChain(err: unknown): any[] {
+  const out: any[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length && out.length < 10) {
+    const e = queue.shift() as any;
+    if (!e || typeof e !== "object" || out.includes(e)) continue;
+    out.push(e);
+    queue.push(e.cause, e.meta?.driverAdapterError);
+  }
+  return out;
+}
+
+const sqlState = (e: any): string | undefined =>
+  [e.originalCode, e.code].find((c) => typeof c === "string" && /^[0-9A-Z]{5}$/.test(c));
+
+// Seconds a client should wait before retrying while the database is away:
+// about one connect timeout, so a retry meets a recovered server.
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+const UNAVAILABLE_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN",
+  "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+// Shutdown and crash (57P01-03), statement and lock timeouts, too many
+// connections / out of resources (53xxx), and the whole connection class 08.
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|57014|55P03|53...)$/;
+// P1001 unreachable, P1002/P1008 timed out, P1017 connection closed, P2024
+// pool timeout, P2028 a transaction that could not start or outlived its timeout.
+const UNAVAILABLE_PRISMA = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
+const UNAVAILABLE_KIND = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+// pg and pg-pool raise these as plain Errors without a code.
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Cannot use a pool after calling end|PGlite is closed/i;
+
+/** True when the error means "the database is away or overloaded", not "this request is wrong". */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    if (typeof e.code === "string" && (UNAVAILABLE_SOCKET.has(e.code) || UNAVAILABLE_PRISMA.has(e.code))) return true;
+    const state = sqlState(e);
+    if (state && UNAVAILABLE_SQLSTATE.test(state)) return true;
+    if (typeof e.kind === "string" && UNAVAILABLE_KIND.has(e.kind)) return true;
+    return typeof e.message === "string" && UNAVAILABLE_MESSAGE.test(e.message);
+  });
+}
+
+export const databaseUnavailable = () =>
+  new HttpError(503, "database-unavailable", "The database is unavailable; try again shortly.", undefined,
+    { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) });
+
+/**
+ * PostgreSQL data exceptions (class 22: a NUL byte, a date or number out of
+ * range, ...). Input checks stop these first; a value that slips through is
+ * still the request's fault, not a server error.
+ */
+function isDataException(err: unknown): boolean {
+  return errorChain(err).some((e) => sqlState(e)?.startsWith("22"));
+}
+
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, "not-found", `No route for ${req.method} ${req.path}.`));
 };
@@ -119,6 +178,14 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     httpErr = new HttpError(413, "body-too-large", `The request body exceeds the limit of ${err.limit} bytes.`);
   } else if (err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") {
     httpErr = new HttpError(415, "unsupported-encoding", "Unsupported body encoding.");
+  } else if (err instanceof URIError) {
+    // The router's decodeURIComponent of a path parameter (e.g. /articles/%ff).
+    httpErr = badRequest("The request is invalid.", [{ path: "params", message: "Malformed percent-encoding in the URL path." }]);
+  } else if (isDatabaseUnavailable(err)) {
+    httpErr = databaseUnavailable();
+  } else if (isDataException(err)) {
+    req.log?.warn({ err }, "database refused a value");
+    httpErr = new HttpError(400, "invalid-value", "A value in the request cannot be stored.");
   } else {
     httpErr = translatePrisma(err) ?? new HttpError(500, "internal", "An unexpected error occurred.");
   }

@@ -2,6 +2,7 @@
 // key and the id, so pages never skip or repeat rows when new rows arrive.
 import { z } from "zod";
 import { badRequest } from "./errors.ts";
+import { bodyIdSchema, isoDateTimeSchema } from "./validate.ts";
 
 export const MAX_LIMIT = 100;
 export const DEFAULT_LIMIT = 20;
@@ -21,9 +22,11 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString("base64url");
 }
 
+// Cursors come back from clients: hold them to what the queries can use
+// (an int4 id, a storable time) or a forged one reaches the database.
 const cursorShape = z.object({
-  t: z.iso.datetime().optional(),
-  id: z.number().int().positive(),
+  t: isoDateTimeSchema.optional(),
+  id: bodyIdSchema,
 });
 
 export function decodeCursor(raw: string | undefined): Cursor | undefined {

@@ -3,6 +3,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import { z } from "zod";
 import { HttpError, badRequest, zodToFieldErrors, type FieldError } from "./errors.ts";
+import { assertStorable } from "./input-hygiene.ts";
 
 interface Schemas {
   params?: z.ZodType;
@@ -27,6 +28,9 @@ export function route<S extends Schemas>(
   fn: (input: Input<S>, req: Request, res: Response) => Promise<unknown> | unknown,
 ): RequestHandler {
   return async (req, res) => {
+    // Path parameters are decoded by the router and multipart fields parsed by
+    // multer, both after the app-wide inputHygiene check: same rules here.
+    assertStorable({ params: req.params, body: req.body });
     const errors: FieldError[] = [];
     const input = { params: undefined, query: undefined, body: undefined } as Record<string, unknown>;
     for (const part of ["params", "query", "body"] as const) {
@@ -64,6 +68,22 @@ export const idSchema = z
 
 /** An id in a JSON body. */
 export const bodyIdSchema = z.number().int().positive().max(2147483647);
+
+// Years 1000-9999 (UTC): beyond 9999 a Date serializes as "+010000-..." and
+// Prisma refuses it; PostgreSQL refuses year 0; and PGlite reads years below
+// 100 back as 19xx/20xx.
+const MIN_TIME = Date.UTC(1000, 0, 1);
+const MAX_TIME = Date.UTC(10000, 0, 1) - 1;
+
+/** An ISO 8601 date-time with offset that the database stores as given. */
+export const isoDateTimeSchema = z.iso
+  .datetime({ offset: true })
+  .refine((v) => {
+    const t = Date.parse(v);
+    return t >= MIN_TIME && t <= MAX_TIME;
+  }, "Must be between the years 1000 and 9999 (UTC).");
+
+export const dateTimeSchema = isoDateTimeSchema.transform((v) => new Date(v));
 
 export const idParams = z.object({ id: idSchema });
 export const slugParams = z.object({ slug: slugSchema });

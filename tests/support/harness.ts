@@ -92,7 +92,13 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   });
   const url = process.env.DATABASE_URL || undefined;
   const schema = url ? `t_${crypto.randomBytes(6).toString("hex")}` : undefined;
-  const db = await openDatabase({ url, schema, poolSize: 5 });
+  const db = await openDatabase({
+    url, schema, poolSize: 5,
+    // As the server does: tests that simulate an outage shorten these through `env`.
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS,
+  });
   await migrate(db);
   const logger = options.logger ?? pino({ level: "silent" });
   const tokens = createTokenService(config, secret);
