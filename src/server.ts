@@ -77,7 +77,7 @@ function connectProblem(err: unknown, config: Config): string {
   const hint =
     (code && CONNECT_HINTS[code]) ??
     (/timeout/i.test(e.message ?? "")
-      ? "no answer in time; check the host, the port and any firewall"
+      ? `no answer within DATABASE_CONNECT_TIMEOUT_MS (${config.DATABASE_CONNECT_TIMEOUT_MS} ms); check the host, the port and any firewall`
       : /terminated/i.test(e.message ?? "")
         ? "the connection was closed before the server answered; check the host, the port, any firewall, and whether the server requires SSL (sslmode)"
         : "check DATABASE_URL");
