@@ -18,6 +18,7 @@ import { localDiskStorage } from "../src/media/storage.ts";
 import { seedDemo } from "../src/seed/demo.ts";
 import { createViewCounter } from "../src/views/counter.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "../src/articles/sanitize-pool.ts";
+import { createEventBus } from "../src/events/bus.ts";
 
 const N = Number(process.argv[2] ?? 300);
 const secret = crypto.randomBytes(32).toString("hex");
@@ -34,6 +35,7 @@ const views = createViewCounter(db.prisma, logger, { flushIntervalMs: 1000, dedu
 views.start();
 const app = createApp({
   config, db, prisma: db.prisma, tokens: createTokenService(config, secret), logger, media, views, hashClient: clientHasher(secret),
+  events: createEventBus(db.prisma, logger, { pollIntervalMs: 1000 }),
   sanitizer: createBodySanitizer(bodySanitizerOptions(config)),
 });
 const server = http.createServer(app);

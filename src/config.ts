@@ -134,6 +134,9 @@ export const configSchema = z
     COMMENT_RATE_MAX: z.coerce.number().int().min(1).default(5),
     COMMENT_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     COMMENT_MAX_LINKS: z.coerce.number().int().min(0).default(2),
+    // Change events: notifications (LISTEN/NOTIFY) deliver them at once; this
+    // is the fallback poll for a missed notification.
+    EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     VIEW_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
     VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),

@@ -5,6 +5,7 @@ import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { MediaStorage } from "./media/storage.ts";
 import type { ViewCounter } from "./views/counter.ts";
+import type { EventBus } from "./events/bus.ts";
 import type { BodySanitizer } from "./articles/sanitize-pool.ts";
 import type { ClientHasher } from "./http/client-hash.ts";
 
@@ -19,6 +20,8 @@ export interface AppContext {
   media: MediaStorage;
   /** Buffers read-beacon counts and flushes them in batches. */
   views: ViewCounter;
+  /** Change events committed by any instance, as they arrive on this one. */
+  events: EventBus;
   /** Sanitizes article bodies in worker threads, within size, structure and time limits. */
   sanitizer: BodySanitizer;
   /** Keyed hashes of a client's network (for limits) and of a reader (for de-duplication); raw values are never stored. */

@@ -22,6 +22,7 @@ import { seedDemo } from "./seed/demo.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
+import { createEventBus } from "./events/bus.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
 import { drainable } from "./http/drain.ts";
@@ -195,7 +196,8 @@ async function main() {
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, hashClient: clientHasher(secret) });
+  const events = createEventBus(db.prisma, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
@@ -216,6 +218,7 @@ async function main() {
   /** Everything after the last request, in order; also after a failed listen. */
   const release = async () => {
     await scheduler.stop();
+    await events.stop();
     // Accepted views are written before the database closes, whatever happened before.
     await views.stop();
     // Its worker threads would otherwise keep the process alive.
@@ -231,6 +234,7 @@ async function main() {
     throw err;
   }
   views.start();
+  await events.start();
   if (config.SCHEDULER_ENABLED) scheduler.start();
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;

@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { localDiskStorage } from "../../src/media/storage.ts";
 import { createViewCounter, type ViewCounter } from "../../src/views/counter.ts";
+import { createEventBus, type EventBus } from "../../src/events/bus.ts";
 import { bodySanitizerOptions, createBodySanitizer, type BodySanitizer } from "../../src/articles/sanitize-pool.ts";
 import { clientHasher } from "../../src/http/client-hash.ts";
 
@@ -57,6 +58,8 @@ export interface TestApp {
   secret: string;
   tokens: TokenService;
   views: ViewCounter;
+  /** Change events as this app instance receives them. */
+  events: EventBus;
   /** The app's article-body sanitizer (its worker pool). */
   sanitizer: BodySanitizer;
   /** Where this app's uploads are stored. */
@@ -112,7 +115,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   });
   // Tests flush explicitly (views.flush()) rather than waiting for the timer.
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, hashClient: clientHasher(secret) });
+  const events = createEventBus(db.prisma, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  await events.start();
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 
@@ -146,7 +151,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   };
 
   return {
-    config, db, schema, server, secret, tokens, views, sanitizer, mediaDir, admin, editor, writer, ifMatch,
+    config, db, schema, server, secret, tokens, views, events, sanitizer, mediaDir, admin, editor, writer, ifMatch,
     openPeer: async () => (url ? openDatabase({ url, schema, poolSize: 5 }) : db),
     call,
     get: (p, o) => call("GET", p, o),
@@ -157,6 +162,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await views.stop();
+      await events.stop();
       await sanitizer.close();
       fs.rmSync(mediaDir, { recursive: true, force: true });
       if (schema) {

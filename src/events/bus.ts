@@ -1,0 +1,106 @@
+// The delivery side's view of change events on one instance: every event
+// committed after the bus started, in id order, handed to local subscribers
+// (cache invalidation, and later anything that must run on every instance).
+// Durable, exactly-once consumers across instances live in consumers.ts.
+import type { Logger } from "pino";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+
+export interface CommittedEvent {
+  id: number;
+  type: string;
+  entityType: string;
+  entityId: number | null;
+  keys: string[];
+  createdAt: Date;
+}
+
+export type Subscriber = (events: CommittedEvent[]) => void | Promise<void>;
+
+export interface EventBus {
+  /** Calls `fn` with each batch of newly committed events, in id order. Returns an unsubscribe function. */
+  subscribe(fn: Subscriber): () => void;
+  /** Reads what has committed since the last read and dispatches it now (writers call it after their commit). */
+  poll(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EventBusOptions {
+  /** Fallback polling interval; notifications make delivery immediate. */
+  pollIntervalMs: number;
+  batch?: number;
+}
+
+export function createEventBus(prisma: PrismaClient, logger: Logger, opts: EventBusOptions): EventBus {
+  const subscribers = new Set<Subscriber>();
+  let lastId: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const batch = opts.batch ?? 500;
+
+  async function readOnce(): Promise<void> {
+    if (lastId === undefined) {
+      const [row] = await prisma.$queryRaw<{ max: bigint | null }[]>`SELECT max(id) AS max FROM "ChangeEvent"`;
+      lastId = Number(row?.max ?? 0);
+      return;
+    }
+    for (;;) {
+      const from: number = lastId;
+      const rows: (Omit<CommittedEvent, "id"> & { id: bigint })[] = await prisma.$queryRaw`
+        SELECT id, type, "entityType", "entityId", keys, "createdAt" FROM "ChangeEvent"
+         WHERE id > ${from} ORDER BY id LIMIT ${batch}`;
+      if (!rows.length) return;
+      const events: CommittedEvent[] = rows.map((r) => ({ ...r, id: Number(r.id) }));
+      lastId = events[events.length - 1].id;
+      for (const fn of subscribers) {
+        try {
+          await fn(events);
+        } catch (err) {
+          logger.error({ err }, "change-event subscriber failed");
+        }
+      }
+      if (rows.length < batch) return;
+    }
+  }
+
+  // One read at a time; a poll that arrives meanwhile runs once more after it.
+  function poll(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await readOnce();
+        } while (again);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  return {
+    subscribe(fn) {
+      subscribers.add(fn);
+      return () => subscribers.delete(fn);
+    },
+    poll,
+    async start() {
+      await poll();
+      if (timer) return;
+      timer = setInterval(() => {
+        poll().catch((err) => logger.warn({ err }, "change-event poll failed"));
+      }, opts.pollIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => {});
+    },
+  };
+}
