@@ -18,6 +18,7 @@ import { adminCommentRoutes, publicCommentRoutes } from "./comments/routes.ts";
 import { adminEditorRoutes } from "./editors/routes.ts";
 import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
 import { adminAuditRoutes } from "./audit/routes.ts";
+import { adminEventRoutes } from "./events/routes.ts";
 import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
@@ -27,6 +28,7 @@ import { REPO_ROOT } from "./paths.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
 import { inputHygiene } from "./http/input-hygiene.ts";
 import { redactUrl } from "./http/redact.ts";
+import { statementTiming } from "./http/statement-timing.ts";
 
 export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
@@ -49,6 +51,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", config.TRUST_PROXY);
   app.set("query parser", "simple");
+  // Counts each request's SQL statements (Server-Timing), from the first middleware on.
+  app.use(statementTiming);
 
   app.use(
     helmet({
@@ -150,6 +154,7 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminSectionRoutes(ctx));
   admin.use(adminCommentRoutes(ctx));
   admin.use(adminAuditRoutes(ctx));
+  admin.use(adminEventRoutes(ctx));
   admin.use(adminMediaRoutes(ctx));
   admin.use(adminCollectionRoutes(ctx));
   admin.use(adminFrontRoutes(ctx));

@@ -8,6 +8,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { countingAdapterFactory } from "./statements.ts";
 
 /** Runs SQL on one connection, outside Prisma (migrations, locks). */
 export interface RawConnection {
@@ -62,7 +63,7 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   // pglite-prisma-adapter 0.6 is typed against an older driver-adapter-utils
   // than Prisma 6.19's; the runtime contract is the same (tested both ways).
   const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
-  const prisma = new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter: countingAdapterFactory(adapter) });
   const conn: RawConnection = {
     async query(sql, params) {
       return (await pglite.query(sql, params)).rows as never;
@@ -124,7 +125,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     }
   }
   const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool, schema ? { schema } : undefined),
+    adapter: countingAdapterFactory(new PrismaPg(pool, schema ? { schema } : undefined)),
   });
   return {
     kind: "postgresql",
