@@ -83,7 +83,7 @@ export function countingAdapterFactory<F extends { connect(): Promise<unknown> }
       const value = Reflect.get(obj, prop, obj);
       if (prop === "connect") {
         return async () => {
-          const adapter = (await value.call(obj)) as AdapterLike & object;
+          const adapter = (await (value as Fn).call(obj)) as AdapterLike & object;
           return countingQueryable(adapter, {
             startTransaction: async (isolationLevel?: string) => {
               // BEGIN, sent by the adapter or the driver before Prisma sees the transaction.
