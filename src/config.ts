@@ -137,6 +137,10 @@ export const configSchema = z
     // Change events: notifications (LISTEN/NOTIFY) deliver them at once; this
     // is the fallback poll for a missed notification.
     EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+    // Change events older than this are pruned, except any a durable consumer has not processed yet.
+    EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    // The in-process cache of public responses (src/delivery/response-cache.ts), in bytes.
+    DELIVERY_CACHE_MAX_BYTES: bytes.default(64 * 1024 * 1024),
     VIEW_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
     VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),

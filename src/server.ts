@@ -204,6 +204,7 @@ async function main() {
   });
 
   const server = http.createServer(
+    eventRetentionDays: config.EVENTS_RETENTION_DAYS,
     {
       headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,

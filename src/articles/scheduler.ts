@@ -1,14 +1,17 @@
-// Publishes SCHEDULED articles when they fall due, and empties the trash of
-// articles past retention. Each tick runs at most once at a time per process;
+// Publishes SCHEDULED articles when they fall due, empties the trash of
+// articles past retention and prunes old change events. Each tick runs at most once at a time per process;
 // several processes on one database are safe (see publishDue). A tick runs at
 // start, so schedules missed while no instance was running publish at once.
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { publishDue, purgeExpiredTrash } from "./service.ts";
+import { pruneEvents } from "../events/service.ts";
 
 export interface SchedulerOptions {
   intervalMs: number;
   trashRetentionDays: number;
+  /** Days change events are kept; unset keeps them (tests that build a Scheduler by hand). */
+  eventRetentionDays?: number;
   /** How often to look for expired trash. */
   purgeEveryMs?: number;
 }
@@ -48,6 +51,10 @@ export class Scheduler {
         this.lastPurge = now;
         const purged = await purgeExpiredTrash(this.prisma, this.opts.trashRetentionDays);
         if (purged) this.logger.info({ purged }, "purged expired trash");
+        if (this.opts.eventRetentionDays) {
+          const pruned = await pruneEvents(this.prisma, this.opts.eventRetentionDays);
+          if (pruned) this.logger.info({ pruned }, "pruned old change events");
+        }
       }
       return published;
     } catch (err) {

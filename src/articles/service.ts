@@ -13,7 +13,10 @@ import { contentOf, diff, saveRevision, type ArticleContent } from "./revisions.
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
 import { slugify } from "./sanitize.ts";
+import { approvedCommentCounts } from "../comments/service.ts";
 import { tooComplex, type BodySanitizer, type SanitizedBody } from "./sanitize-pool.ts";
+import { emit } from "../events/outbox.ts";
+import { articleEvent, articleState } from "../events/keys.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -261,7 +264,10 @@ export async function createArticle(
       select: { id: true },
     });
     await replaceLinks(tx, created.id, input, tagIds);
-    return recordSave(tx, actor, "create", null, created.id);
+    const row = await recordSave(tx, actor, "create", null, created.id);
+    // A new article is a draft: no public response shows it yet (no keys).
+    await emit(tx, await articleEvent(tx, "created", null, articleState(row), { actorId: actor.id }));
+    return row;
   });
 }
 
@@ -338,7 +344,9 @@ export async function updateArticle(
       ...(sectionId ? { sectionId } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
-    return recordSave(tx, actor, "update", contentOf(existing), id);
+    const row = await recordSave(tx, actor, "update", contentOf(existing), id);
+    await emit(tx, await articleEvent(tx, "updated", articleState(existing), articleState(row), { actorId: actor.id }));
+    return row;
   });
 }
 
@@ -350,8 +358,11 @@ export async function trashArticle(prisma: PrismaClient, actor: Actor, id: numbe
     assertCanEdit(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
-    await writeVersioned(tx, id, version, { deletedAt: new Date() });
+    const deletedAt = new Date();
+    await writeVersioned(tx, id, version, { deletedAt });
     await audit(tx, { actorId: actor.id, action: "article.trash", targetType: "article", targetId: id, ip: actor.ip });
+    const before = articleState(existing);
+    await emit(tx, await articleEvent(tx, "trashed", before, { ...before, deletedAt }, { actorId: actor.id }));
   });
 }
 
@@ -365,7 +376,9 @@ export async function restoreFromTrash(prisma: PrismaClient, actor: Actor, id: n
     }
     await writeVersioned(tx, id, existing.version, { deletedAt: null });
     await audit(tx, { actorId: actor.id, action: "article.restore", targetType: "article", targetId: id, ip: actor.ip });
-    return loadAdmin(tx, id);
+    const row = await loadAdmin(tx, id);
+    await emit(tx, await articleEvent(tx, "restored", articleState(existing), articleState(row), { actorId: actor.id }));
+    return row;
   });
 }
 
@@ -379,6 +392,11 @@ export async function purgeArticle(prisma: PrismaClient, actor: Actor | null, id
     await audit(tx, {
       actorId: actor?.id ?? null, action: "article.purge", targetType: "article", targetId: id, ip: actor?.ip,
       details: { slug: existing.slug, headline: existing.headline },
+    });
+    // Trashed, so already out of every public response: consumers learn the row is gone for good.
+    await emit(tx, {
+      type: "article.purged", entityType: "article", entityId: id, keys: [], actorId: actor?.id ?? null,
+      data: { slug: existing.slug },
     });
   });
 }
@@ -396,6 +414,16 @@ export const TRANSITIONS: Record<Transition, { from: ArticleStatus[]; to: Articl
   publish: { from: ["DRAFT", "IN_REVIEW", "SCHEDULED", "ARCHIVED"], to: "PUBLISHED" },
   unpublish: { from: ["PUBLISHED"], to: "DRAFT" },
   archive: { from: ["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED"], to: "ARCHIVED" },
+};
+
+/** The change event each action appends (article.<name>). */
+const TRANSITION_EVENTS: Record<Transition, string> = {
+  submit: "submitted",
+  return: "returned",
+  schedule: "scheduled",
+  publish: "published",
+  unpublish: "unpublished",
+  archive: "archived",
 };
 
 // Clock skew tolerated for an explicit publishedAt "now" from a client.
@@ -444,9 +472,13 @@ export async function transition(
     }
     if (action === "archive") data.scheduledAt = null;
     await writeVersioned(tx, id, version, data);
-    return recordSave(tx, actor, action, contentOf(existing), id, {
+    const row = await recordSave(tx, actor, action, contentOf(existing), id, {
       from: existing.status, to: rule.to, ...(opts.note ? { note: opts.note } : {}),
     });
+    await emit(tx, await articleEvent(tx, TRANSITION_EVENTS[action], articleState(existing), articleState(row), {
+      actorId: actor.id, data: { from: existing.status, to: rule.to },
+    }));
+    return row;
   });
 }
 
@@ -464,15 +496,21 @@ export async function publishDue(prisma: PrismaClient, batch = 50): Promise<numb
        LIMIT ${batch}
        FOR UPDATE SKIP LOCKED`;
     const published: number[] = [];
+    const events = [];
     for (const { id } of due) {
       const existing = await loadAdmin(tx, id);
       await tx.article.update({
         where: { id },
         data: { status: "PUBLISHED", publishedAt: existing.scheduledAt, scheduledAt: null, version: { increment: 1 } },
       });
-      await recordSave(tx, null, "scheduled-publish", contentOf(existing), id, { from: "SCHEDULED", to: "PUBLISHED" });
+      const row = await recordSave(tx, null, "scheduled-publish", contentOf(existing), id, { from: "SCHEDULED", to: "PUBLISHED" });
+      events.push(await articleEvent(tx, "published", articleState(existing), articleState(row), {
+        data: { from: "SCHEDULED", to: "PUBLISHED", scheduled: true },
+      }));
       published.push(id);
     }
+    // One emit, after every row lock of the batch.
+    await emit(tx, events);
     return published;
   });
 }
@@ -539,7 +577,11 @@ export async function restoreRevision(
       ...(section ? { sectionId: section.id } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
-    return recordSave(tx, actor, "restore-revision", contentOf(existing), id, { restoredRevision: number });
+    const row = await recordSave(tx, actor, "restore-revision", contentOf(existing), id, { restoredRevision: number });
+    await emit(tx, await articleEvent(tx, "revision-restored", articleState(existing), articleState(row), {
+      actorId: actor.id, data: { revision: number },
+    }));
+    return row;
   });
 }
 
@@ -648,26 +690,21 @@ export async function listArticlesPublic(prisma: PrismaClient, q: PublicListQuer
   return paginate(rows, q.limit, (a) => ({ t: a.publishedAt!.toISOString(), id: a.id }));
 }
 
-const publicArticleInclude = {
+export const publicArticleInclude = {
   section: { select: { id: true, slug: true, name: true } },
   editors: { orderBy: { position: "asc" }, select: { editor: { select: { name: true } } } },
   tags: { select: { tag: { select: { slug: true, name: true } } }, orderBy: { tag: { slug: "asc" } } },
   related: {
     where: { related: { status: "PUBLISHED", deletedAt: null } },
     orderBy: { position: "asc" },
-    select: { related: { select: { slug: true, headline: true, kind: true } } },
-  },
-  // What readers see: approved comments, and approved replies under approved parents.
-  _count: {
-    select: {
-      comments: { where: { status: "APPROVED", OR: [{ parentId: null }, { parent: { status: "APPROVED" } }] } },
-    },
+    select: { related: { select: { id: true, slug: true, headline: true, kind: true } } },
   },
   leadImage: { select: mediaRefSelect },
   gallery: { orderBy: { position: "asc" }, select: { caption: true, media: { select: mediaRefSelect } } },
 } satisfies Prisma.ArticleInclude;
 
-export type PublicArticleRow = Prisma.ArticleGetPayload<{ include: typeof publicArticleInclude }>;
+/** commentCount: see approvedCommentCounts (a relation _count filter aggregated every comment on the site). */
+export type PublicArticleRow = Prisma.ArticleGetPayload<{ include: typeof publicArticleInclude }> & { commentCount: number };
 
 /** Statuses readable by slug: PUBLISHED, plus ARCHIVED when configured. */
 export const publicStatuses = (archivedPublic: boolean): ArticleStatus[] =>
@@ -684,7 +721,8 @@ export async function getArticlePublic(
     loadTree(prisma),
   ]);
   if (!article) throw notFound("Article");
-  return { article, tree };
+  const counts = await approvedCommentCounts(prisma, [article.id]);
+  return { article: { ...article, commentCount: counts.get(article.id) ?? 0 }, tree };
 }
 
 /**
@@ -692,7 +730,7 @@ export async function getArticlePublic(
  * sharing a tag with the article, then from its section, newest first.
  */
 export async function automaticRelated(
-  prisma: PrismaClient,
+  prisma: PrismaClient | Tx,
   article: { id: number; sectionId: number; tags: { tag: { slug: string } }[] },
   max = 6,
 ) {

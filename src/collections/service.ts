@@ -8,6 +8,8 @@ import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
 import { mediaRefSelect } from "../media/mappers.ts";
 import { publicListSelect } from "../articles/service.ts";
+import { emit } from "../events/outbox.ts";
+import { key } from "../events/keys.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -38,9 +40,19 @@ export async function listCollections(prisma: PrismaClient) {
 
 export const getCollection = (prisma: PrismaClient, id: number) => loadOr404(prisma, id);
 
-async function touch(tx: Tx, actor: Actor, id: number, action: string, details: Record<string, unknown> = {}) {
+const COLLECTION_EVENTS: Record<string, string> = {
+  update: "updated", "add-item": "item-added", "update-item": "item-updated", "remove-item": "item-removed", reorder: "reordered",
+};
+
+/** Bumps the version, audits, and appends collection.<action> (keys: the slug now, and `oldSlug` if renamed). */
+async function touch(tx: Tx, actor: Actor, id: number, action: string, details: Record<string, unknown> = {}, oldSlug?: string) {
   const row = await tx.collection.update({ where: { id }, data: { version: { increment: 1 } }, include: adminCollectionInclude });
   await audit(tx, { actorId: actor.id, action: `collection.${action}`, targetType: "collection", targetId: id, ip: actor.ip, details: details as Prisma.InputJsonValue });
+  await emit(tx, {
+    type: `collection.${COLLECTION_EVENTS[action] ?? action}`, entityType: "collection", entityId: id, actorId: actor.id,
+    keys: [key.collection(row.slug), ...(oldSlug ? [key.collection(oldSlug)] : [])],
+    data: details as Prisma.InputJsonValue,
+  });
   return row;
 }
 
@@ -48,6 +60,8 @@ export async function createCollection(prisma: PrismaClient, actor: Actor, input
   return prisma.$transaction(async (tx) => {
     const c = await tx.collection.create({ data: input, include: adminCollectionInclude });
     await audit(tx, { actorId: actor.id, action: "collection.create", targetType: "collection", targetId: c.id, ip: actor.ip, details: { slug: c.slug } });
+    // Its slug may have answered 404 until now.
+    await emit(tx, { type: "collection.created", entityType: "collection", entityId: c.id, actorId: actor.id, keys: [key.collection(c.slug)] });
     return c;
   });
 }
@@ -63,7 +77,7 @@ export async function updateCollection(prisma: PrismaClient, actor: Actor, id: n
       const cur = await loadOr404(tx, id);
       throw preconditionFailed(cur.version, { id: cur.id, slug: cur.slug, name: cur.name });
     }
-    return touch(tx, actor, id, "update", { changed: Object.keys(input) });
+    return touch(tx, actor, id, "update", { changed: Object.keys(input) }, c.slug);
   });
 }
 
@@ -72,6 +86,10 @@ export async function deleteCollection(prisma: PrismaClient, actor: Actor, id: n
     const c = await loadOr404(tx, id);
     await tx.collection.delete({ where: { id } });
     await audit(tx, { actorId: actor.id, action: "collection.delete", targetType: "collection", targetId: id, ip: actor.ip, details: { slug: c.slug } });
+    await emit(tx, {
+      type: "collection.deleted", entityType: "collection", entityId: id, actorId: actor.id,
+      keys: [key.collection(c.slug)], data: { slug: c.slug },
+    });
   });
 }
 

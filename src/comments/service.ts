@@ -6,6 +6,8 @@ import { HttpError, badRequest, conflict, forbidden, notFound } from "../http/er
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { retryAfterSeconds, windowStart } from "../http/rate-limit.ts";
 import { countLinks } from "./links.ts";
+import { emit, type ChangeEventInput } from "../events/outbox.ts";
+import { commentKeys } from "../events/keys.ts";
 
 /** The id and status of a publicly readable article. */
 async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
@@ -18,6 +20,27 @@ async function readableArticle(prisma: PrismaClient, slug: string, statuses: Art
 }
 
 const publicSelect = { id: true, authorName: true, body: true, createdAt: true } satisfies Prisma.CommentSelect;
+
+/**
+ * What readers count under each article: approved comments, and approved
+ * replies under approved parents. One indexed query bounded by the articles'
+ * own comments ("Comment"(articleId, status, id)), never the whole table.
+ */
+export async function approvedCommentCounts(
+  db: PrismaClient | Prisma.TransactionClient, articleIds: number[],
+): Promise<Map<number, number>> {
+  const out = new Map(articleIds.map((id) => [id, 0]));
+  if (!articleIds.length) return out;
+  const rows = await db.$queryRaw<{ articleId: number; n: number }[]>`
+    SELECT c."articleId", count(*)::int AS n
+      FROM "Comment" c
+      LEFT JOIN "Comment" p ON p.id = c."parentId"
+     WHERE c."articleId" = ANY(${articleIds}::int[]) AND c.status = 'APPROVED'
+       AND (c."parentId" IS NULL OR p.status = 'APPROVED')
+     GROUP BY c."articleId"`;
+  for (const r of rows) out.set(r.articleId, r.n);
+  return out;
+}
 
 /** Approved top-level comments, each with its approved replies (one query for the whole page). */
 export async function listApproved(
@@ -47,7 +70,7 @@ export async function listApproved(
     list.push(r);
     byParent.set(r.parentId!, list);
   }
-  return { page: page.map((c) => ({ ...c, replies: byParent.get(c.id) ?? [] })), nextCursor };
+  return { page: page.map((c) => ({ ...c, replies: byParent.get(c.id) ?? [] })), nextCursor, articleId };
 }
 
 /** The anti-spam and moderation settings a submission is judged by. */
@@ -134,13 +157,20 @@ export async function submitComment(
     // Any earlier status counts: a rejected or spam comment sent again is still a repeat.
     const dup = await tx.comment.findFirst({ where: { articleId: article.id, bodyHash: hash }, select: { id: true } });
     if (dup) throw conflict("The same comment has already been posted on this article.", "duplicate-comment");
-    return tx.comment.create({
+    const row = await tx.comment.create({
       data: {
         articleId: article.id, parentId: s.parentId ?? null, authorName: s.name, body: s.body,
         bodyHash: hash, clientHash: s.clientHash, status: policy.autoApprove ? "APPROVED" : "PENDING",
       },
       select: { id: true, status: true },
     });
+    // A pending comment changes nothing a reader sees until it is approved.
+    await emit(tx, {
+      type: "comment.created", entityType: "comment", entityId: row.id,
+      keys: row.status === "APPROVED" ? commentKeys(article.id) : [],
+      data: { articleId: article.id, status: row.status },
+    });
+    return row;
   });
 }
 
@@ -177,6 +207,7 @@ export async function moderate(prisma: PrismaClient, actor: Actor, id: number, s
       actorId: actor.id, action: "comment.moderate", targetType: "comment", targetId: id, ip: actor.ip,
       details: { from: existing.status, to: status },
     });
+    await emit(tx, moderationEvent(actor, id, row.articleId, existing.status, status));
     return row;
   });
 }
@@ -188,8 +219,8 @@ export async function moderate(prisma: PrismaClient, actor: Actor, id: number, s
  */
 export async function moderateMany(prisma: PrismaClient, actor: Actor, ids: number[], status: CommentStatus) {
   return prisma.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: number; status: CommentStatus }[]>`
-      SELECT id, status::text AS status FROM "Comment"
+    const rows = await tx.$queryRaw<{ id: number; status: CommentStatus; articleId: number }[]>`
+      SELECT id, status::text AS status, "articleId" FROM "Comment"
        WHERE id IN (${Prisma.join(ids)})
        ORDER BY id
        FOR UPDATE`;
@@ -206,14 +237,33 @@ export async function moderateMany(prisma: PrismaClient, actor: Actor, ids: numb
         details: { from: before.get(id)!, to: status, bulk: true },
       });
     }
+    await emit(tx, rows.map((r) => moderationEvent(actor, r.id, r.articleId, r.status, status, true)));
     return count;
   });
 }
 
 export async function remove(prisma: PrismaClient, actor: Actor, id: number) {
   await prisma.$transaction(async (tx) => {
-    const { count } = await tx.comment.deleteMany({ where: { id } });
-    if (count === 0) throw notFound("Comment");
+    const [existing] = await tx.$queryRaw<{ articleId: number; status: CommentStatus }[]>`
+      DELETE FROM "Comment" WHERE id = ${id} RETURNING "articleId", status::text AS status`;
+    if (!existing) throw notFound("Comment");
     await audit(tx, { actorId: actor.id, action: "comment.delete", targetType: "comment", targetId: id, ip: actor.ip });
+    // Replies go with their parent (ON DELETE CASCADE), so even a deleted
+    // pending comment may take approved replies with it: purge either way.
+    await emit(tx, {
+      type: "comment.deleted", entityType: "comment", entityId: id, actorId: actor.id,
+      keys: commentKeys(existing.articleId), data: { articleId: existing.articleId, status: existing.status },
+    });
   });
+}
+
+/** comment.<status>; keys only when the comment enters or leaves what readers see. */
+function moderationEvent(
+  actor: Actor, id: number, articleId: number, from: CommentStatus, to: CommentStatus, bulk = false,
+): ChangeEventInput {
+  const visibleChange = from !== to && (from === "APPROVED" || to === "APPROVED");
+  return {
+    type: `comment.${to.toLowerCase()}`, entityType: "comment", entityId: id, actorId: actor.id,
+    keys: visibleChange ? commentKeys(articleId) : [], data: { articleId, from, to, ...(bulk ? { bulk } : {}) },
+  };
 }

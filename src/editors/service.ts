@@ -7,6 +7,8 @@ import { revokeSessions } from "../auth/sessions.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
+import { emit } from "../events/outbox.ts";
+import { visibleArticleKeys } from "../events/keys.ts";
 
 // An advisory lock key of its own (any fixed 64-bit number not used elsewhere).
 const LAST_ADMIN_LOCK = "7238001122334455";
@@ -117,6 +119,17 @@ export async function updateEditor(
       actorId: actor.id, action, targetType: "editor", targetId: id, ip: actor.ip,
       details: { changed, ...(input.role ? { role: input.role } : {}), ...(input.active !== undefined ? { active: input.active } : {}) },
     });
+    // Published articles show their credited editors' names; nothing else about an editor is public.
+    const renamed = row.name !== existing.name;
+    const activeChanged = row.active !== existing.active;
+    if (renamed || activeChanged) {
+      await emit(tx, {
+        type: renamed ? "editor.renamed" : row.active ? "editor.reactivated" : "editor.deactivated",
+        entityType: "editor", entityId: id, actorId: actor.id,
+        keys: await visibleArticleKeys(tx, { editors: { some: { editorId: id } } }),
+        data: { changed: changed.filter((c) => c === "name" || c === "active") },
+      });
+    }
     return row;
   });
 }

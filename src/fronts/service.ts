@@ -5,6 +5,8 @@ import { audit } from "../audit/service.ts";
 import { badRequest, notFound } from "../http/errors.ts";
 import { publicListSelect, type PublicListRow } from "../articles/service.ts";
 import { loadTree } from "../sections/service.ts";
+import { emit } from "../events/outbox.ts";
+import { key } from "../events/keys.ts";
 
 const live: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null };
 const newest = [{ publishedAt: "desc" as const }, { id: "desc" as const }];
@@ -68,6 +70,11 @@ export async function pinLead(prisma: PrismaClient, actor: Actor, sectionId: num
     await audit(tx, {
       actorId: actor.id, action: articleId ? "section.pin-lead" : "section.unpin-lead", targetType: "section",
       targetId: sectionId, ip: actor.ip, details: { articleId },
+    });
+    // Only this section's own front uses its pin.
+    await emit(tx, {
+      type: articleId ? "section.lead-pinned" : "section.lead-unpinned", entityType: "section", entityId: sectionId,
+      actorId: actor.id, keys: [key.front(section.slug), key.section(sectionId)], data: { articleId },
     });
     return row;
   });

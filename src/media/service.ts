@@ -9,6 +9,7 @@ import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
 import { conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
+import { emit } from "../events/outbox.ts";
 import { probeImage } from "./probe.ts";
 import type { MediaStorage } from "./storage.ts";
 
@@ -132,6 +133,8 @@ export async function deleteMedia(
       actorId: actor.id, action: "media.delete", targetType: "media", targetId: id, ip: actor.ip,
       details: { storageKey: m.storageKey },
     });
+    // Unused (checked above), so no public response showed it: no keys.
+    await emit(tx, { type: "media.deleted", entityType: "media", entityId: id, actorId: actor.id, keys: [] });
     return m;
   });
   try {

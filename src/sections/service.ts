@@ -7,6 +7,8 @@ import { audit } from "../audit/service.ts";
 import { HttpError, conflict, notFound } from "../http/errors.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
 import { adminSection } from "./mappers.ts";
+import { emit } from "../events/outbox.ts";
+import { frontKeys, key, sectionKeys } from "../events/keys.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -103,6 +105,11 @@ export async function createSection(db: PrismaClient, actor: Actor, input: Requi
       include: adminInclude,
     });
     await audit(tx, { actorId: actor.id, action: "section.create", targetType: "section", targetId: row.id, ip: actor.ip, details: { slug: row.slug } });
+    // An empty section changes the tree (and its own front, which may have been a cached 404), no article list.
+    await emit(tx, {
+      type: "section.created", entityType: "section", entityId: row.id, actorId: actor.id,
+      keys: [key.sections, key.section(row.id), ...frontKeys(await loadTree(tx), row.id)],
+    });
     return row;
   });
 }
@@ -113,6 +120,7 @@ export async function updateSection(db: PrismaClient, actor: Actor, id: number, 
     if (!existing) throw notFound("Section");
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminSection(existing));
     const parentId = await resolveParent(tx, input.parent, id);
+    const treeBefore = await loadTree(tx);
     const { count } = await tx.section.updateMany({
       where: { id, version },
       data: {
@@ -129,6 +137,14 @@ export async function updateSection(db: PrismaClient, actor: Actor, id: number, 
     await audit(tx, {
       actorId: actor.id, action: "section.update", targetType: "section", targetId: id, ip: actor.ip,
       details: { changed: Object.keys(input) },
+    });
+    const moved = parentId !== undefined && parentId !== existing.parentId;
+    const renamed = row.slug !== existing.slug || row.name !== existing.name;
+    await emit(tx, {
+      type: moved ? "section.moved" : renamed ? "section.renamed" : "section.updated",
+      entityType: "section", entityId: id, actorId: actor.id,
+      keys: sectionKeys(treeBefore, await loadTree(tx), id),
+      data: { changed: Object.keys(input) },
     });
     return row;
   });
@@ -148,12 +164,18 @@ export async function deleteSection(db: PrismaClient, actor: Actor, id: number, 
         "section-in-use",
       );
     }
+    const treeBefore = await loadTree(tx);
     const { count } = await tx.section.deleteMany({ where: { id, version } });
     if (count === 0) {
       const row = await tx.section.findUniqueOrThrow({ where: { id }, include: adminInclude });
       throw preconditionFailed(row.version, adminSection(row));
     }
     await audit(tx, { actorId: actor.id, action: "section.delete", targetType: "section", targetId: id, ip: actor.ip, details: { slug: s.slug } });
+    // Empty (checked above): the tree, its front and its ancestors' fronts change, no article.
+    await emit(tx, {
+      type: "section.deleted", entityType: "section", entityId: id, actorId: actor.id,
+      keys: [key.sections, key.section(id), ...frontKeys(treeBefore, id)], data: { slug: s.slug },
+    });
   });
 }
 
