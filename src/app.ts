@@ -29,6 +29,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler 
 import { inputHygiene } from "./http/input-hygiene.ts";
 import { redactUrl } from "./http/redact.ts";
 import { statementTiming } from "./http/statement-timing.ts";
+import { createResponseCache, pollAfterWrite } from "./delivery/response-cache.ts";
 
 export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
@@ -148,7 +149,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use("/api/v1/auth", adminCors, noStore);
   app.use("/api/v1", authRoutes(ctx));
   const admin = express.Router();
-  admin.use(adminCors, noStore, authenticate(ctx));
+  // A write answers only after this instance has applied its change events (response cache).
+  admin.use(adminCors, noStore, pollAfterWrite(ctx.events, (err) => ctx.logger.warn({ err }, "change-event poll after a write failed")), authenticate(ctx));
   admin.use(adminEditorRoutes(ctx));
   admin.use(adminArticleRoutes(ctx));
   admin.use(adminSectionRoutes(ctx));
@@ -160,12 +162,14 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminFrontRoutes(ctx));
   app.use("/api/v1/admin", admin);
 
-  // --- public read API: any origin, cacheable for a short while ---
+  // --- public read API: any origin; GETs cached in process, by CDNs and
+  // browsers as src/delivery/response-cache.ts says, anything else no-store ---
+  const responseCache = createResponseCache(ctx.events, { maxBytes: config.DELIVERY_CACHE_MAX_BYTES });
   const publicApi = express.Router();
-  publicApi.use(publicCors, (req, res, next) => {
-    res.set("Cache-Control", req.method === "GET" ? "public, max-age=30" : "no-store");
+  publicApi.use(publicCors, (_req, res, next) => {
+    res.set("Cache-Control", "no-store");
     next();
-  });
+  }, responseCache.middleware);
   publicApi.use(publicArticleRoutes(ctx));
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));

@@ -7,6 +7,7 @@ import { publicView } from "../articles/presentation.ts";
 import { publicImage } from "../media/mappers.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { bodyIdSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
+import { surrogateKeys } from "../delivery/response-cache.ts";
 import {
   addItem, createCollection, deleteCollection, getCollection, listCollections, publicCollection, removeItem, reorder,
   updateCollection, updateItem, type AdminCollectionRow,
@@ -96,6 +97,7 @@ export function publicCollectionRoutes(ctx: AppContext): Router {
   const view = publicView(ctx.config);
   r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
     const c = await publicCollection(ctx.prisma, params.slug);
+    surrogateKeys(res, c.items.map((i) => `article:${i.article.id}`));
     res.json({
       slug: c.slug,
       name: c.name,

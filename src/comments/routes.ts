@@ -6,6 +6,7 @@ import { pageQuery } from "../http/pagination.ts";
 import { bodyIdSchema, idParams, idSchema, route, slugParams } from "../http/validate.ts";
 import { publicStatuses } from "../articles/service.ts";
 import { listAdmin, listApproved, moderate, moderateMany, remove, submitComment, type AdminCommentRow } from "./service.ts";
+import { surrogateKeys } from "../delivery/response-cache.ts";
 
 type PublicRow = { id: number; authorName: string; body: string; createdAt: Date };
 
@@ -47,7 +48,9 @@ const submitBody = z.strictObject({
 export function publicCommentRoutes(ctx: AppContext): Router {
   const r = Router();
   r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
-    const { page, nextCursor } = await listApproved(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), query.limit, query.cursor);
+    const { page, nextCursor, articleId } = await listApproved(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), query.limit, query.cursor);
+    // The article's key too: unpublishing it must end its comment list.
+    surrogateKeys(res, [`comments:${articleId}`, `article:${articleId}`]);
     res.json({ data: page.map(publicComment), meta: { nextCursor } });
   }));
   const { config } = ctx;

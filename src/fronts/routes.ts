@@ -8,6 +8,7 @@ import { setEtag } from "../http/preconditions.ts";
 import { bodyIdSchema, idParams, route, slugParams } from "../http/validate.ts";
 import { adminSection, sectionRef } from "../sections/mappers.ts";
 import { latest, pinLead, sectionFront } from "./service.ts";
+import { surrogateKeys } from "../delivery/response-cache.ts";
 
 const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt) });
 
@@ -15,10 +16,13 @@ export function frontRoutes(ctx: AppContext): Router {
   const r = Router();
   const view = publicView(ctx.config);
   r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
-    res.json({ data: (await latest(ctx.prisma, query.limit)).map((a) => publicListItem(a, view)) });
+    const rows = await latest(ctx.prisma, query.limit);
+    surrogateKeys(res, rows.map((a) => `article:${a.id}`));
+    res.json({ data: rows.map((a) => publicListItem(a, view)) });
   }));
   r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
     const f = await sectionFront(ctx.prisma, params.slug, query.limit);
+    surrogateKeys(res, [`section:${f.section.id}`, "sections", ...[...(f.lead ? [f.lead] : []), ...f.stories].map((a) => `article:${a.id}`)]);
     res.json({
       section: {
         ...sectionRef(f.section),

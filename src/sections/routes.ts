@@ -7,16 +7,20 @@ import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { idParams, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminSection, publicSection, publicTree } from "./mappers.ts";
 import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadTree, updateSection } from "./service.ts";
+import { surrogateKeys } from "../delivery/response-cache.ts";
 
 export function publicSectionRoutes(ctx: AppContext): Router {
   const r = Router();
   r.get("/sections", route({}, async (_i, _req, res) => {
-    res.json({ data: publicTree(await loadTree(ctx.prisma)) });
+    const tree = await loadTree(ctx.prisma);
+    surrogateKeys(res, ["sections"]);
+    res.json({ data: publicTree(tree) });
   }));
   r.get("/sections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
     const tree = await loadTree(ctx.prisma);
     const s = tree.bySlug.get(params.slug);
     if (!s) throw notFound("Section");
+    surrogateKeys(res, [`section:${s.id}`]);
     res.json(publicSection(tree, s));
   }));
   return r;

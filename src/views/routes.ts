@@ -10,6 +10,7 @@ import { publicListSelect } from "../articles/service.ts";
 import { publicListItem } from "../articles/mappers.ts";
 import { publicView } from "../articles/presentation.ts";
 import { loadTree } from "../sections/service.ts";
+import { surrogateKeys } from "../delivery/response-cache.ts";
 
 const BOT_UA = /bot|crawl|spider|slurp|facebookexternalhit|preview|monitor|curl|wget|python-requests|go-http-client|java\/|headless/i;
 
@@ -118,7 +119,8 @@ export function viewRoutes(ctx: AppContext): Router {
       const a = byId.get(id);
       return a ? [{ ...publicListItem(a, view), views: Number(views) }] : [];
     });
-    res.set("Cache-Control", "public, max-age=60").json({ data, meta: { window: query.window, since: since.toISOString() } });
+    surrogateKeys(res, ranked.map((x) => `article:${x.id}`));
+    res.json({ data, meta: { window: query.window, since: since.toISOString() } });
   }));
 
   return r;
