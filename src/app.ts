@@ -23,6 +23,7 @@ import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
+import { deliveryRoutes } from "./delivery/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
@@ -170,6 +171,9 @@ export function createApp(ctx: AppContext): express.Express {
     res.set("Cache-Control", "no-store");
     next();
   }, responseCache.middleware);
+  // Reads served from the published read model (src/delivery); the routes
+  // below keep the public writes, the preview and the section tree.
+  publicApi.use(deliveryRoutes(ctx));
   publicApi.use(publicArticleRoutes(ctx));
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));

@@ -19,6 +19,7 @@ import { DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts"
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
+import { backfill } from "./delivery/read-model.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
@@ -121,6 +122,8 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
       if (config.SEED_DEMO && (await seedDemo(db.prisma, media))) {
         logger.info("seeded demo content into the empty database");
       }
+      // Articles published before the read model existed, or written without an event.
+      await backfill(db.prisma, logger);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();

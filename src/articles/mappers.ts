@@ -51,7 +51,7 @@ export function publicArticle(a: PublicArticleRow, tree: SectionTree, view: Publ
     leadImage: image(a.leadImage, view.mediaBaseUrl),
     gallery: a.gallery.map((g) => ({ image: publicImage(g.media, view.mediaBaseUrl), caption: g.caption || g.media.caption })),
     related: picked.length ? picked : automatic.map((r) => ({ slug: r.slug, headline: r.headline, kind: r.kind, automatic: true })),
-    commentCount: a._count.comments,
+    commentCount: a.commentCount,
     commentsOpen: !a.commentsClosed && a.status === "PUBLISHED",
     links: shareLinks(view, a),
   };

@@ -1,0 +1,298 @@
+// The published read model: "PublishedArticle" holds, for every publicly
+// readable article (PUBLISHED or ARCHIVED; readers filter by ARCHIVED_PUBLIC),
+// the public document and list item ready to render, so a public read is one
+// indexed statement. It is kept in step by a projection that runs inside the
+// writer's transaction (src/events/outbox.ts): a reader never sees a row the
+// writer's commit did not also make true, and never misses one it did.
+//
+// What the projection does, per batch of events:
+// - any key `article:<id>` (or an article entity) rebuilds that article's row
+//   from the normalized tables, or deletes it when the article is not
+//   publicly readable (draft, in review, scheduled, trashed, purged);
+// - comment events only recount that article's comments (one indexed query);
+// - editor and media events rebuild the documents that credit the editor or
+//   show the image;
+// - when an article enters or leaves public view or its slug, headline or
+//   kind changes, the documents that recommend it ("We Recommend", picked or
+//   automatic) are rebuilt too, and their `article:<id>` keys are added to the
+//   event so caches drop them as well.
+//
+// Automatic recommendations are computed when a document is built: on the
+// article's own events, on the events of a story it recommends (above), and
+// by `npm run read-model:rebuild`. A story published later enters another
+// article's automatic list at that article's next rebuild.
+import type { Logger } from "pino";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
+import { automaticRelated, publicArticleInclude } from "../articles/service.ts";
+import { approvedCommentCounts } from "../comments/service.ts";
+import type { MediaRef } from "../media/mappers.ts";
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export type ImageRef = MediaRef & { id: number };
+
+/** The config-independent public article; see render.ts for what is added at read time. */
+export interface ArticleDoc {
+  id: number;
+  slug: string;
+  headline: string;
+  summary: string;
+  dateline: string | null;
+  source: string | null;
+  byline: string | null;
+  body: string;
+  bodyText: string;
+  kind: string;
+  status: string;
+  publishedAt: string | null;
+  updatedAt: string;
+  commentsClosed: boolean;
+  sectionId: number;
+  editors: { editor: { name: string } }[];
+  tags: { tag: { slug: string; name: string } }[];
+  leadImage: ImageRef | null;
+  gallery: { caption: string; media: ImageRef }[];
+  /** Picked stories (published ones), in the editors' order. */
+  related: { related: { slug: string; headline: string; kind: string } }[];
+  /** Filled only when none were picked. */
+  automatic: { slug: string; headline: string; kind: string }[];
+}
+
+/** The list-item fragment (latest, fronts, collections, popular, /articles). */
+export interface ItemDoc {
+  id: number;
+  slug: string;
+  headline: string;
+  summary: string;
+  kind: string;
+  publishedAt: string | null;
+  leadImage: ImageRef | null;
+}
+
+const PUBLIC_STATUSES = ["PUBLISHED", "ARCHIVED"] as const;
+
+interface Row {
+  articleId: number;
+  slug: string;
+  status: string;
+  sectionId: number;
+  kind: string;
+  publishedAt: string | null;
+  tagSlugs: string[];
+  relatedIds: number[];
+  commentCount: number;
+  doc: ArticleDoc;
+  item: ItemDoc;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Rows for those of `ids` that are publicly readable now, built from the normalized tables. */
+async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
+  if (!ids.length) return [];
+  const articles = await db.article.findMany({
+    where: { id: { in: ids }, deletedAt: null, status: { in: [...PUBLIC_STATUSES] } },
+    include: publicArticleInclude,
+  });
+  const counts = await approvedCommentCounts(db, articles.map((a) => a.id));
+  const rows: Row[] = [];
+  for (const a of articles) {
+    const automatic = a.related.length ? [] : await automaticRelated(db, a);
+    const doc: ArticleDoc = {
+      id: a.id,
+      slug: a.slug,
+      headline: a.headline,
+      summary: a.summary,
+      dateline: a.dateline,
+      source: a.source,
+      byline: a.byline,
+      body: a.body,
+      bodyText: a.bodyText,
+      kind: a.kind,
+      status: a.status,
+      publishedAt: iso(a.publishedAt),
+      updatedAt: a.updatedAt.toISOString(),
+      commentsClosed: a.commentsClosed,
+      sectionId: a.sectionId,
+      editors: a.editors.map((e) => ({ editor: { name: e.editor.name } })),
+      tags: a.tags.map((t) => ({ tag: { slug: t.tag.slug, name: t.tag.name } })),
+      leadImage: a.leadImage,
+      gallery: a.gallery.map((g) => ({ caption: g.caption, media: g.media })),
+      related: a.related.map((r) => ({ related: { slug: r.related.slug, headline: r.related.headline, kind: r.related.kind } })),
+      automatic: automatic.map((r) => ({ slug: r.slug, headline: r.headline, kind: r.kind })),
+    };
+    rows.push({
+      articleId: a.id,
+      slug: a.slug,
+      status: a.status,
+      sectionId: a.sectionId,
+      kind: a.kind,
+      publishedAt: doc.publishedAt,
+      tagSlugs: doc.tags.map((t) => t.tag.slug),
+      relatedIds: a.related.length ? a.related.map((r) => r.related.id) : automatic.map((r) => r.id),
+      commentCount: counts.get(a.id) ?? 0,
+      doc,
+      item: {
+        id: a.id, slug: a.slug, headline: a.headline, summary: a.summary, kind: a.kind,
+        publishedAt: doc.publishedAt, leadImage: a.leadImage,
+      },
+    });
+  }
+  return rows;
+}
+
+/** What a recommending document shows of an article: when it changes, those documents are rebuilt. */
+const shownAs = (r: { slug: string; status: string; headline: string; kind: string }) =>
+  `${r.status === "PUBLISHED" ? "1" : "0"}\u0000${r.slug}\u0000${r.headline}\u0000${r.kind}`;
+
+/**
+ * Rebuilds (or deletes) the rows of `ids`; returns the ids whose
+ * appearance in other documents' "We Recommend" changed.
+ */
+async function refresh(db: Db, ids: number[]): Promise<number[]> {
+  ids = [...new Set(ids)];
+  if (!ids.length) return [];
+  const before = await db.$queryRaw<{ articleId: number; slug: string; status: string; headline: string; kind: string }[]>`
+    SELECT "articleId", slug, status::text AS status, doc->>'headline' AS headline, kind::text AS kind
+      FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
+  const rows = await buildRows(db, ids);
+  const built = new Set(rows.map((r) => r.articleId));
+  const gone = ids.filter((id) => !built.has(id));
+  if (gone.length) await db.$executeRaw`DELETE FROM "PublishedArticle" WHERE "articleId" = ANY(${gone}::int[])`;
+  if (rows.length) {
+    // A row left behind under a slug another article now has (a write that
+    // appended no event) must not block this one.
+    await db.$executeRaw`DELETE FROM "PublishedArticle"
+      WHERE slug = ANY(${rows.map((r) => r.slug)}::text[]) AND NOT ("articleId" = ANY(${rows.map((r) => r.articleId)}::int[]))`;
+    await db.$executeRaw`
+      INSERT INTO "PublishedArticle"
+        ("articleId", slug, status, "sectionId", kind, "publishedAt", "tagSlugs", "relatedIds", "commentCount", doc, item, "builtAt")
+      SELECT x."articleId", x.slug, x.status::"ArticleStatus", x."sectionId", x.kind::"ArticleKind", x."publishedAt",
+             x."tagSlugs", x."relatedIds", x."commentCount", x.doc, x.item, now()
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+          "articleId" int, slug text, status text, "sectionId" int, kind text, "publishedAt" timestamptz,
+          "tagSlugs" text[], "relatedIds" int[], "commentCount" int, doc jsonb, item jsonb)
+      ON CONFLICT ("articleId") DO UPDATE SET
+        slug = EXCLUDED.slug, status = EXCLUDED.status, "sectionId" = EXCLUDED."sectionId", kind = EXCLUDED.kind,
+        "publishedAt" = EXCLUDED."publishedAt", "tagSlugs" = EXCLUDED."tagSlugs", "relatedIds" = EXCLUDED."relatedIds",
+        "commentCount" = EXCLUDED."commentCount", doc = EXCLUDED.doc, item = EXCLUDED.item, "builtAt" = EXCLUDED."builtAt"`;
+  }
+  const old = new Map(before.map((b) => [b.articleId, shownAs(b)]));
+  const now = new Map(rows.map((r) => [r.articleId, shownAs({ ...r, headline: r.doc.headline })]));
+  return ids.filter((id) => old.get(id) !== now.get(id));
+}
+
+/** Documents that show any of `ids` under "We Recommend" (automatic or picked, even when hidden now). */
+async function recommenders(db: Db, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await db.$queryRaw<{ id: number }[]>`
+    SELECT "articleId" AS id FROM "PublishedArticle" WHERE "relatedIds" && ${ids}::int[]
+    UNION
+    SELECT r."articleId" AS id FROM "ArticleRelated" r WHERE r."relatedId" = ANY(${ids}::int[])`;
+  const self = new Set(ids);
+  return rows.map((r) => r.id).filter((id) => !self.has(id));
+}
+
+/** Recounts the readers' comment count of each article (indexed, bounded by its comments). */
+async function recountComments(db: Db, ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const counts = await approvedCommentCounts(db, ids);
+  const list = [...counts];
+  await db.$executeRaw`
+    UPDATE "PublishedArticle" p SET "commentCount" = x.n
+      FROM unnest(${list.map(([id]) => id)}::int[], ${list.map(([, n]) => n)}::int[]) AS x(id, n)
+     WHERE p."articleId" = x.id AND p."commentCount" <> x.n`;
+}
+
+const keyIds = (keys: string[], prefix: string) =>
+  keys.flatMap((k) => (k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) ? [Number(k.slice(prefix.length))] : []));
+
+/** Applies a batch of change events to the read model, in the writer's transaction. */
+export async function project(db: Db, events: ChangeEventInput[]): Promise<void> {
+  const rebuild = new Set<number>();
+  const recount = new Set<number>();
+  const editors = new Set<number>();
+  const media = new Set<number>();
+  for (const e of events) {
+    const data = (e.data ?? {}) as Record<string, unknown>;
+    if (e.entityType === "comment") {
+      for (const id of [...keyIds(e.keys, "comments:"), ...keyIds(e.keys, "article:")]) recount.add(id);
+      if (typeof data.articleId === "number") recount.add(data.articleId);
+      continue;
+    }
+    if (e.entityType === "article" && e.entityId) rebuild.add(e.entityId);
+    for (const id of keyIds(e.keys, "article:")) rebuild.add(id);
+    if (e.entityType === "editor" && e.entityId) editors.add(e.entityId);
+    if (e.entityType === "media" && e.entityId) media.add(e.entityId);
+  }
+  if (editors.size || media.size) {
+    const rows = await db.$queryRaw<{ id: number }[]>`
+      SELECT e."articleId" AS id FROM "ArticleEditor" e
+        JOIN "PublishedArticle" p ON p."articleId" = e."articleId"
+       WHERE e."editorId" = ANY(${[...editors]}::int[])
+      UNION
+      SELECT a.id FROM "Article" a JOIN "PublishedArticle" p ON p."articleId" = a.id
+       WHERE a."leadImageId" = ANY(${[...media]}::int[])
+      UNION
+      SELECT g."articleId" AS id FROM "GalleryItem" g JOIN "PublishedArticle" p ON p."articleId" = g."articleId"
+       WHERE g."mediaId" = ANY(${[...media]}::int[])`;
+    for (const r of rows) rebuild.add(r.id);
+  }
+  const ids = [...rebuild];
+  const changed = await refresh(db, ids);
+  const also = (await recommenders(db, changed)).filter((id) => !rebuild.has(id));
+  if (also.length) {
+    await refresh(db, also);
+    // Caches keyed by these documents must drop them too.
+    const first = events[0];
+    first.keys = [...new Set([...first.keys, ...also.map((id) => `article:${id}`)])];
+  }
+  await recountComments(db, [...recount].filter((id) => !rebuild.has(id)));
+}
+
+registerProjection(project);
+
+const BATCH = 200;
+
+/** Builds the rows of publicly readable articles that have none (at start: content written before the read model, or without events). */
+export async function backfill(prisma: PrismaClient, logger?: Logger): Promise<number> {
+  let total = 0;
+  let after = 0;
+  for (;;) {
+    const missing = await prisma.$queryRaw<{ id: number }[]>`
+      SELECT a.id FROM "Article" a
+       WHERE a.id > ${after} AND a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
+         AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
+       ORDER BY a.id LIMIT ${BATCH}`;
+    if (!missing.length) break;
+    const ids = missing.map((m) => m.id);
+    await prisma.$transaction((tx) => refresh(tx, ids), { timeout: 60_000 });
+    total += ids.length;
+    after = ids[ids.length - 1];
+  }
+  if (total) logger?.info({ articles: total }, "read model: built rows for published articles that had none");
+  return total;
+}
+
+/** Rebuilds every row (and removes rows of articles no longer public): `npm run read-model:rebuild`. */
+export async function rebuildAll(prisma: PrismaClient, logger?: Logger): Promise<number> {
+  const stale = await prisma.$executeRaw`
+    DELETE FROM "PublishedArticle" p USING "Article" a
+     WHERE a.id = p."articleId" AND (a."deletedAt" IS NOT NULL OR a.status NOT IN ('PUBLISHED', 'ARCHIVED'))`;
+  let total = 0;
+  let after = 0;
+  for (;;) {
+    const batch = await prisma.$queryRaw<{ id: number }[]>`
+      SELECT id FROM "Article" WHERE id > ${after} AND status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL
+       ORDER BY id LIMIT ${BATCH}`;
+    if (!batch.length) break;
+    const ids = batch.map((b) => b.id);
+    await prisma.$transaction((tx) => refresh(tx, ids), { timeout: 60_000 });
+    total += ids.length;
+    after = ids[ids.length - 1];
+    logger?.info({ rebuilt: total }, "read model: rebuilding");
+  }
+  logger?.info({ articles: total, removed: stale }, "read model: rebuilt");
+  return total;
+}

@@ -1,0 +1,138 @@
+// The public reads, served from the read model with one raw statement each
+// (Prisma's per-query compile-and-map cost dominated these endpoints). Every
+// statement is bounded by the page through an index; none scans or
+// aggregates a whole table.
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { ArticleDoc, ImageRef, ItemDoc } from "./read-model.ts";
+
+export interface ItemRow {
+  articleId: number;
+  sectionId: number;
+  item: ItemDoc;
+}
+
+const ITEM_COLUMNS = Prisma.sql`"articleId", "sectionId", item`;
+
+/** One article by slug among `statuses`: the stored document and its comment count. */
+export async function articleBySlug(prisma: PrismaClient, slug: string, statuses: string[]) {
+  const [row] = await prisma.$queryRaw<{ doc: ArticleDoc; status: string; commentCount: number }[]>`
+    SELECT doc, status::text AS status, "commentCount" FROM "PublishedArticle"
+     WHERE slug = ${slug} AND status::text = ANY(${statuses}::text[])`;
+  return row;
+}
+
+export interface ListFilter {
+  sectionIds?: number[];
+  tag?: string;
+  kind?: string;
+  /** Keyset cursor: rows strictly older than (t, id) in (publishedAt, id) order. */
+  before?: { t: Date; id: number };
+  limit: number;
+}
+
+/** Published articles, newest first (the partial indexes on publishedAt and on section). */
+export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<ItemRow[]> {
+  const where = [Prisma.sql`status = 'PUBLISHED'`];
+  if (f.sectionIds) where.push(Prisma.sql`"sectionId" = ANY(${f.sectionIds}::int[])`);
+  if (f.tag) where.push(Prisma.sql`"tagSlugs" @> ARRAY[${f.tag}]::text[]`);
+  if (f.kind) where.push(Prisma.sql`kind = ${f.kind}::"ArticleKind"`);
+  if (f.before) where.push(Prisma.sql`("publishedAt", "articleId") < (${f.before.t}::timestamptz, ${f.before.id}::int)`);
+  return prisma.$queryRaw<ItemRow[]>`
+    SELECT ${ITEM_COLUMNS} FROM "PublishedArticle" WHERE ${Prisma.join(where, " AND ")}
+     ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT ${f.limit}`;
+}
+
+/**
+ * A section front in one statement: the pinned lead (read from "Section", so
+ * a pin shows at once) if it is live in the section, the newest story with a
+ * lead image, and the newest limit+1 stories.
+ */
+export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number) {
+  return prisma.$queryRaw<(ItemRow & { src: "pinned" | "image" | "list" })[]>`
+    (SELECT 'pinned' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle"
+      WHERE "articleId" = (SELECT "leadArticleId" FROM "Section" WHERE id = ${sectionId})
+        AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]))
+    UNION ALL
+    (SELECT 'image' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle"
+      WHERE status = 'PUBLISHED' AND ("item"->>'leadImage') IS NOT NULL AND "sectionId" = ANY(${sectionIds}::int[])
+      ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT 1)
+    UNION ALL
+    (SELECT 'list' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle"
+      WHERE status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[])
+      ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT ${limit + 1})`;
+}
+
+export interface CollectionRow {
+  slug: string;
+  name: string;
+  items: { headline: string | null; image: ImageRef | null; item: ItemDoc; sectionId: number }[];
+}
+
+/** A collection with its live items in order, override images included. */
+export async function collectionBySlug(prisma: PrismaClient, slug: string): Promise<CollectionRow | undefined> {
+  const [row] = await prisma.$queryRaw<CollectionRow[]>`
+    SELECT c.slug, c.name, COALESCE((
+      SELECT json_agg(json_build_object(
+               'headline', i.headline,
+               'image', CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object(
+                 'id', m.id, 'storageKey', m."storageKey", 'width', m.width, 'height', m.height,
+                 'caption', m.caption, 'credit', m.credit, 'alt', m.alt, 'mimeType', m."mimeType") END,
+               'item', p.item, 'sectionId', p."sectionId") ORDER BY i.position)
+        FROM "CollectionItem" i
+        JOIN "PublishedArticle" p ON p."articleId" = i."articleId" AND p.status = 'PUBLISHED'
+        LEFT JOIN "Media" m ON m.id = i."imageId"
+       WHERE i."collectionId" = c.id), '[]'::json) AS items
+      FROM "Collection" c WHERE c.slug = ${slug}`;
+  return row;
+}
+
+/**
+ * Most read in the window: the window's hourly rows ("ArticleViewHourly"(hour))
+ * are summed per article first, then each ranked id is looked up by primary key
+ * in the read model. The cost follows the window's traffic, not the site's size.
+ */
+export async function popularRows(prisma: PrismaClient, since: Date, limit: number, sectionIds?: number[]) {
+  const inSection = sectionIds ? Prisma.sql`AND p."sectionId" = ANY(${sectionIds}::int[])` : Prisma.empty;
+  return prisma.$queryRaw<(ItemRow & { views: number })[]>`
+    WITH ranked AS MATERIALIZED (
+      SELECT v."articleId", SUM(v.views)::bigint AS views
+        FROM "ArticleViewHourly" v
+       WHERE v.hour >= ${since}::timestamptz
+       GROUP BY v."articleId"
+      HAVING SUM(v.views) > 0)
+    SELECT p."articleId", p."sectionId", p.item, r.views::float8 AS views
+      FROM ranked r
+      JOIN "PublishedArticle" p ON p."articleId" = r."articleId"
+     WHERE p.status = 'PUBLISHED' ${inSection}
+     ORDER BY r.views DESC, p."publishedAt" DESC NULLS LAST, p."articleId" DESC
+     LIMIT ${limit}`;
+}
+
+export interface CommentJson {
+  id: number;
+  authorName: string;
+  body: string;
+  createdAt: string;
+}
+
+/**
+ * One page of approved top-level comments with their approved replies, for a
+ * publicly readable article; undefined when there is no such article.
+ */
+export async function commentPage(
+  prisma: PrismaClient, slug: string, statuses: string[], afterId: number, take: number,
+) {
+  const [row] = await prisma.$queryRaw<{ id: number; page: (CommentJson & { replies: CommentJson[] })[] }[]>`
+    SELECT a."articleId" AS id, COALESCE((
+      SELECT json_agg(json_build_object(
+               'id', c.id, 'authorName', c."authorName", 'body', c.body, 'createdAt', c."createdAt",
+               'replies', COALESCE((
+                 SELECT json_agg(json_build_object('id', r.id, 'authorName', r."authorName", 'body', r.body, 'createdAt', r."createdAt") ORDER BY r.id)
+                   FROM "Comment" r WHERE r."parentId" = c.id AND r.status = 'APPROVED'), '[]'::json)) ORDER BY c.id)
+        FROM (SELECT id, "authorName", body, "createdAt" FROM "Comment"
+               WHERE "articleId" = a."articleId" AND "parentId" IS NULL AND status = 'APPROVED' AND id > ${afterId}
+               ORDER BY id LIMIT ${take}) c), '[]'::json) AS page
+      FROM "PublishedArticle" a
+     WHERE a.slug = ${slug} AND a.status::text = ANY(${statuses}::text[])`;
+  return row;
+}

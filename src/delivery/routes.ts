@@ -1,0 +1,145 @@
+// Public GET routes served from the read model (the editor API never reads
+// it). Each answers with at most the statements noted; the section tree
+// comes from memory (section-tree.ts).
+import { Router } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { badRequest, notFound } from "../http/errors.ts";
+import { decodeCursor, pageQuery, paginate } from "../http/pagination.ts";
+import { route, slugParams, slugSchema } from "../http/validate.ts";
+import { publicView } from "../articles/presentation.ts";
+import { printHtml, printText } from "../articles/print.ts";
+import { publicStatuses } from "../articles/service.ts";
+import { publicImage } from "../media/mappers.ts";
+import { sectionRef } from "../sections/mappers.ts";
+import { LiveSectionTree } from "./section-tree.ts";
+import { renderArticle, renderItem } from "./render.ts";
+import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, popularRows, type ItemRow } from "./reads.ts";
+import "./read-model.ts";
+
+const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
+const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt) });
+
+const HOUR_MS = 3_600_000;
+const WINDOWS = { "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS } as const;
+const popularQuery = z.object({
+  window: z.enum(["24h", "7d", "30d"]).default("24h"),
+  section: slugSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(10),
+});
+
+export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(ctx.prisma, ctx.events)): Router {
+  const r = Router();
+  const view = publicView(ctx.config);
+  const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
+
+  const items = async (rows: ItemRow[]) => {
+    const tree = await sections.knowing(rows.map((x) => x.sectionId));
+    return rows.map((x) => renderItem(x.item, x.sectionId, tree, view));
+  };
+  const sectionIds = async (slug: string) => {
+    const { tree, section } = await sections.bySlug(slug);
+    if (!section) throw notFound("Section");
+    return { tree, section, ids: tree.descendantIds(section.id) };
+  };
+
+  // 1 statement.
+  const article = async (slug: string) => {
+    const row = await articleBySlug(ctx.prisma, slug, statuses);
+    if (!row) throw notFound("Article");
+    const tree = await sections.knowing([row.doc.sectionId]);
+    return renderArticle(row.doc, row, tree, view);
+  };
+  r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
+    res.json(await article(params.slug));
+  }));
+  // A print-friendly page: no scripts, nothing loaded but the article's images.
+  r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
+    const a = await article(params.slug);
+    res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
+    if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
+    else res.type("text/html").send(printHtml(a));
+  }));
+
+  // 1 statement.
+  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...pageQuery });
+  r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
+    const cursor = decodeCursor(query.cursor);
+    if (cursor && !cursor.t) throw badRequest("The request is invalid.", [{ path: "query.cursor", message: "Invalid cursor." }]);
+    const rows = await listItems(ctx.prisma, {
+      sectionIds: query.section ? (await sectionIds(query.section)).ids : undefined,
+      tag: query.tag,
+      kind: query.kind,
+      before: cursor ? { t: new Date(cursor.t!), id: cursor.id } : undefined,
+      limit: query.limit + 1,
+    });
+    const { page, nextCursor } = paginate(rows, query.limit, (x) => ({ t: x.item.publishedAt!, id: x.articleId }));
+    res.json({ data: await items(page), meta: { nextCursor } });
+  }));
+
+  // 1 statement.
+  r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
+    res.json({ data: await items(await listItems(ctx.prisma, { limit: query.limit })) });
+  }));
+
+  // 1 statement: lead (pinned, else newest with an image, else newest) and the stories after it.
+  r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
+    const { tree, section, ids } = await sectionIds(params.slug);
+    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit);
+    const list = rows.filter((x) => x.src === "list");
+    const pick = rows.find((x) => x.src === "pinned") ?? rows.find((x) => x.src === "image") ?? list[0];
+    const source = pick ? (pick.src === "list" ? "newest" : pick.src) : null;
+    const stories = list.filter((x) => x.articleId !== pick?.articleId).slice(0, query.limit);
+    const [lead, ...rest] = await items(pick ? [pick, ...stories] : stories);
+    res.json({
+      section: { ...sectionRef(section), description: section.description, breadcrumb: tree.breadcrumb(section.id).map(sectionRef) },
+      lead: pick ? lead : null,
+      leadSource: source,
+      stories: pick ? rest : [],
+    });
+  }));
+
+  // 1 statement.
+  r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
+    const c = await collectionBySlug(ctx.prisma, params.slug);
+    if (!c) throw notFound("Collection");
+    const tree = await sections.knowing(c.items.map((i) => i.sectionId));
+    res.json({
+      slug: c.slug,
+      name: c.name,
+      items: c.items.map((i) => {
+        const item = renderItem(i.item, i.sectionId, tree, view);
+        return {
+          ...item,
+          headline: i.headline ?? item.headline,
+          image: i.image ? publicImage(i.image, view.mediaBaseUrl) : item.leadImage,
+        };
+      }),
+    });
+  }));
+
+  // 1 statement.
+  r.get("/popular", route({ query: popularQuery }, async ({ query }, _req, res) => {
+    // Whole hour buckets: the one containing the window start counts in full.
+    const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
+    const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
+    const rows = await popularRows(ctx.prisma, since, query.limit, ids);
+    const rendered = await items(rows);
+    const data = rendered.map((item, i) => ({ ...item, views: Number(rows[i].views) }));
+    res.set("Cache-Control", "public, max-age=60").json({ data, meta: { window: query.window, since: since.toISOString() } });
+  }));
+
+  // 1 statement: the page of approved comments with their approved replies.
+  r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
+    const cursor = decodeCursor(query.cursor);
+    const row = await commentPage(ctx.prisma, params.slug, statuses, cursor?.id ?? 0, query.limit + 1);
+    if (!row) throw notFound("Article");
+    const { page, nextCursor } = paginate(row.page, query.limit, (c) => ({ id: c.id }));
+    const one = (c: { id: number; authorName: string; body: string; createdAt: string }) => ({
+      id: c.id, name: c.authorName, body: c.body, createdAt: new Date(c.createdAt).toISOString(),
+    });
+    res.json({ data: page.map((c) => ({ ...one(c), replies: c.replies.map(one) })), meta: { nextCursor } });
+  }));
+
+  return r;
+}
