@@ -7,6 +7,7 @@ import { bodyHash } from "../comments/service.ts";
 import crypto from "node:crypto";
 import type { MediaStorage } from "../media/storage.ts";
 import { placeholderPng } from "./placeholder.ts";
+import { backfill } from "../delivery/read-model.ts";
 
 const PALETTE: [number, number, number][] = [
   [70, 110, 150], [160, 120, 80], [90, 140, 100], [150, 90, 110], [120, 120, 160], [180, 150, 90],
@@ -33,6 +34,8 @@ export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Prom
     for (const f of files) await media?.remove(f.key);
     throw err;
   }
+  // The seed writes rows directly, without change events: build their public documents.
+  await backfill(prisma);
   return true;
 }
 
