@@ -204,10 +204,10 @@ async function main() {
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
+    eventRetentionDays: config.EVENTS_RETENTION_DAYS,
   });
 
   const server = http.createServer(
-    eventRetentionDays: config.EVENTS_RETENTION_DAYS,
     {
       headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
