@@ -267,7 +267,10 @@ export async function backfill(prisma: PrismaClient, logger?: Logger): Promise<n
        ORDER BY a.id LIMIT ${BATCH}`;
     if (!missing.length) break;
     const ids = missing.map((m) => m.id);
-    await prisma.$transaction((tx) => refresh(tx, ids), { timeout: 60_000 });
+    await prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${ids}::int[]) FOR SHARE`;
+      await refresh(tx, ids);
+    }, { timeout: 60_000 });
     total += ids.length;
     after = ids[ids.length - 1];
   }
@@ -288,7 +291,13 @@ export async function rebuildAll(prisma: PrismaClient, logger?: Logger): Promise
        ORDER BY id LIMIT ${BATCH}`;
     if (!batch.length) break;
     const ids = batch.map((b) => b.id);
-    await prisma.$transaction((tx) => refresh(tx, ids), { timeout: 60_000 });
+    await prisma.$transaction(async (tx) => {
+      // Writers lock an article's row first (FOR UPDATE): this waits for them
+      // and holds them off, so a document is never rebuilt from a read older
+      // than a concurrent writer's projection.
+      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${ids}::int[]) FOR SHARE`;
+      await refresh(tx, ids);
+    }, { timeout: 60_000 });
     total += ids.length;
     after = ids[ids.length - 1];
     logger?.info({ rebuilt: total }, "read model: rebuilding");

@@ -15,8 +15,8 @@ const ITEM_COLUMNS = Prisma.sql`"articleId", "sectionId", item`;
 
 /** One article by slug among `statuses`: the stored document and its comment count. */
 export async function articleBySlug(prisma: PrismaClient, slug: string, statuses: string[]) {
-  const [row] = await prisma.$queryRaw<{ doc: ArticleDoc; status: string; commentCount: number }[]>`
-    SELECT doc, status::text AS status, "commentCount" FROM "PublishedArticle"
+  const [row] = await prisma.$queryRaw<{ doc: ArticleDoc; status: string; commentCount: number; relatedIds: number[] }[]>`
+    SELECT doc, status::text AS status, "commentCount", "relatedIds" FROM "PublishedArticle"
      WHERE slug = ${slug} AND status::text = ANY(${statuses}::text[])`;
   return row;
 }

@@ -1,7 +1,7 @@
 // Public GET routes served from the read model (the editor API never reads
 // it). Each answers with at most the statements noted; the section tree
 // comes from memory (section-tree.ts).
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../http/errors.ts";
@@ -16,6 +16,7 @@ import { LiveSectionTree } from "./section-tree.ts";
 import { renderArticle, renderItem } from "./render.ts";
 import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, popularRows, type ItemRow } from "./reads.ts";
 import "./read-model.ts";
+import { surrogateKeys } from "./response-cache.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
 const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt) });
@@ -33,7 +34,8 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
   const view = publicView(ctx.config);
   const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
 
-  const items = async (rows: ItemRow[]) => {
+  const items = async (res: Response, rows: ItemRow[]) => {
+    surrogateKeys(res, rows.map((x) => `article:${x.articleId}`));
     const tree = await sections.knowing(rows.map((x) => x.sectionId));
     return rows.map((x) => renderItem(x.item, x.sectionId, tree, view));
   };
@@ -44,18 +46,21 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
   };
 
   // 1 statement.
-  const article = async (slug: string) => {
+  const article = async (slug: string, res: Response) => {
     const row = await articleBySlug(ctx.prisma, slug, statuses);
     if (!row) throw notFound("Article");
+    // Everything the page shows: the article, its comment count, its section and the related headlines.
+    surrogateKeys(res, [`article:${row.doc.id}`, `comments:${row.doc.id}`, `section:${row.doc.sectionId}`,
+      ...row.relatedIds.map((id) => `article:${id}`)]);
     const tree = await sections.knowing([row.doc.sectionId]);
     return renderArticle(row.doc, row, tree, view);
   };
   r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    res.json(await article(params.slug));
+    res.json(await article(params.slug, res));
   }));
   // A print-friendly page: no scripts, nothing loaded but the article's images.
   r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
-    const a = await article(params.slug);
+    const a = await article(params.slug, res);
     res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
     if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
     else res.type("text/html").send(printHtml(a));
@@ -74,12 +79,12 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
       limit: query.limit + 1,
     });
     const { page, nextCursor } = paginate(rows, query.limit, (x) => ({ t: x.item.publishedAt!, id: x.articleId }));
-    res.json({ data: await items(page), meta: { nextCursor } });
+    res.json({ data: await items(res, page), meta: { nextCursor } });
   }));
 
   // 1 statement.
   r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
-    res.json({ data: await items(await listItems(ctx.prisma, { limit: query.limit })) });
+    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit })) });
   }));
 
   // 1 statement: lead (pinned, else newest with an image, else newest) and the stories after it.
@@ -90,7 +95,8 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
     const pick = rows.find((x) => x.src === "pinned") ?? rows.find((x) => x.src === "image") ?? list[0];
     const source = pick ? (pick.src === "list" ? "newest" : pick.src) : null;
     const stories = list.filter((x) => x.articleId !== pick?.articleId).slice(0, query.limit);
-    const [lead, ...rest] = await items(pick ? [pick, ...stories] : stories);
+    surrogateKeys(res, [`section:${section.id}`, "sections"]);
+    const [lead, ...rest] = await items(res, pick ? [pick, ...stories] : stories);
     res.json({
       section: { ...sectionRef(section), description: section.description, breadcrumb: tree.breadcrumb(section.id).map(sectionRef) },
       lead: pick ? lead : null,
@@ -103,6 +109,7 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
   r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
     const c = await collectionBySlug(ctx.prisma, params.slug);
     if (!c) throw notFound("Collection");
+    surrogateKeys(res, c.items.map((i) => `article:${i.item.id}`));
     const tree = await sections.knowing(c.items.map((i) => i.sectionId));
     res.json({
       slug: c.slug,
@@ -124,9 +131,9 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
     const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
     const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
     const rows = await popularRows(ctx.prisma, since, query.limit, ids);
-    const rendered = await items(rows);
+    const rendered = await items(res, rows);
     const data = rendered.map((item, i) => ({ ...item, views: Number(rows[i].views) }));
-    res.set("Cache-Control", "public, max-age=60").json({ data, meta: { window: query.window, since: since.toISOString() } });
+    res.json({ data, meta: { window: query.window, since: since.toISOString() } });
   }));
 
   // 1 statement: the page of approved comments with their approved replies.
@@ -134,6 +141,8 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
     const cursor = decodeCursor(query.cursor);
     const row = await commentPage(ctx.prisma, params.slug, statuses, cursor?.id ?? 0, query.limit + 1);
     if (!row) throw notFound("Article");
+    // The article's key too: unpublishing it must end its comment list.
+    surrogateKeys(res, [`comments:${row.id}`, `article:${row.id}`]);
     const { page, nextCursor } = paginate(row.page, query.limit, (c) => ({ id: c.id }));
     const one = (c: { id: number; authorName: string; body: string; createdAt: string }) => ({
       id: c.id, name: c.authorName, body: c.body, createdAt: new Date(c.createdAt).toISOString(),

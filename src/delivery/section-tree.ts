@@ -1,6 +1,6 @@
 // The section tree as the delivery side sees it: loaded once per process and
-// reloaded only when a section change event arrives (any instance's write),
-// never per request. A section this copy does not know yet (created on
+// reloaded when a section change event arrives (any instance's write), never
+// per request. A section this copy does not know yet (created on
 // another instance a moment ago) triggers one reload, at most once a second,
 // so a flood of unknown slugs cannot turn into a flood of queries.
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -20,8 +20,12 @@ export class LiveSectionTree {
   private lastMissReload = 0;
 
   constructor(private readonly prisma: PrismaClient, events?: EventBus) {
-    events?.subscribe((batch) => {
-      if (batch.some(touchesSections)) this.invalidate();
+    // Reloaded as the event is dispatched (a write on this instance waits for
+    // that), so no reader pays for it and none sees the old tree afterwards.
+    events?.subscribe(async (batch) => {
+      if (!batch.some(touchesSections)) return;
+      this.invalidate();
+      await this.get();
     });
   }
 
