@@ -199,7 +199,7 @@ async function main() {
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
   });
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
-  const events = createEventBus(db.prisma, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  const events = createEventBus(db, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,

@@ -22,6 +22,13 @@ export interface Database {
   prisma: PrismaClient;
   /** Gives `fn` one dedicated connection for its whole run. */
   withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` and calls `onNotify` for each notification, and
+   * also after a lost listening connection is back (notifications sent
+   * meanwhile are lost: the caller re-reads what it may have missed).
+   * Resolves to a function that stops listening; close() stops all.
+   */
+  listen(channel: string, onNotify: (payload?: string) => void, onError?: (err: Error) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -77,6 +84,13 @@ async function openPGlite(dataDir?: string): Promise<Database> {
     prisma,
     // A PGlite instance is a single connection already.
     withConnection: (fn) => fn(conn),
+    // PGlite delivers a notification to its own listeners when the notifying transaction commits.
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, (payload) => onNotify(payload));
+      return async () => {
+        if (!pglite.closed) await unlisten();
+      };
+    },
     async close() {
       await prisma.$disconnect();
       await pglite.close();
@@ -127,9 +141,19 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   const prisma = new PrismaClient({
     adapter: countingAdapterFactory(new PrismaPg(pool, schema ? { schema } : undefined)),
   });
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind: "postgresql",
     prisma,
+    async listen(channel, onNotify, onError) {
+      const stop = await listenPostgres(url, connectTimeout, channel, onNotify, onError);
+      const once = async () => {
+        listeners.delete(once);
+        await stop();
+      };
+      listeners.add(once);
+      return once;
+    },
     async withConnection(fn) {
       const client = await pool.connect();
       // Migrations and advisory-lock waits may rightly take longer than any
@@ -157,8 +181,86 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       }
     },
     async close() {
+      await Promise.all([...listeners].map((stop) => stop()));
       await prisma.$disconnect();
       await pool.end();
     },
+  };
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * A LISTEN on a connection of its own: a pooled one would be handed to other
+ * queries, and a session's LISTEN ends with its connection. When the
+ * connection is lost it reconnects with backoff and LISTENs again, then calls
+ * `onNotify` once so the caller reads whatever it missed meanwhile. The first
+ * connection failing is not fatal either: it keeps trying in the background
+ * (the caller's polling covers the gap).
+ */
+async function listenPostgres(
+  url: string, connectTimeoutMs: number, channel: string,
+  onNotify: (payload?: string) => void, onError?: (err: Error) => void,
+): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = RECONNECT_MIN_MS;
+
+  const connect = async (first: boolean): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (err) onError?.(err);
+      c.removeAllListeners("notification");
+      c.end().catch(() => {});
+      if (client === c) client = undefined;
+      if (!stopped) schedule();
+    };
+    c.on("error", onLost);
+    c.on("end", () => onLost());
+    c.on("notification", (n) => {
+      if (n.channel === channel) onNotify(n.payload);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (err) {
+      onLost(err as Error);
+      return;
+    }
+    if (stopped) {
+      c.removeAllListeners("end");
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    delay = RECONNECT_MIN_MS;
+    if (!first) onNotify();
+  };
+  const schedule = () => {
+    if (retry || stopped) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect(false);
+    }, delay);
+    retry.unref();
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+  };
+
+  await connect(true);
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    if (c) {
+      c.removeAllListeners("end");
+      await c.end().catch(() => {});
+    }
   };
 }

@@ -4,6 +4,10 @@
 // Durable, exactly-once consumers across instances live in consumers.ts.
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Database } from "../db/client.ts";
+
+/** The channel the ChangeEvent trigger notifies (migration 20261126120000_change_events). */
+export const CHANGE_CHANNEL = "dateline_changes";
 
 export interface CommittedEvent {
   id: number;
@@ -31,7 +35,14 @@ export interface EventBusOptions {
   batch?: number;
 }
 
-export function createEventBus(prisma: PrismaClient, logger: Logger, opts: EventBusOptions): EventBus {
+/**
+ * Pass the Database to be woken by LISTEN/NOTIFY at once; with only a
+ * PrismaClient the bus polls (every `pollIntervalMs`).
+ */
+export function createEventBus(source: Database | PrismaClient, logger: Logger, opts: EventBusOptions): EventBus {
+  const db = "withConnection" in source ? source : undefined;
+  const prisma = db ? db.prisma : (source as PrismaClient);
+  let unlisten: (() => Promise<void>) | undefined;
   const subscribers = new Set<Subscriber>();
   let lastId: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -90,6 +101,15 @@ export function createEventBus(prisma: PrismaClient, logger: Logger, opts: Event
     },
     poll,
     async start() {
+      if (db && !unlisten) {
+        // Listening before the first read: an event committed in between is
+        // either in that read or wakes a later one.
+        unlisten = await db.listen(
+          CHANGE_CHANNEL,
+          () => void poll().catch((err) => logger.warn({ err }, "change-event read failed")),
+          (err) => logger.warn({ err }, "change-event listener lost its connection; reconnecting"),
+        );
+      }
       await poll();
       if (timer) return;
       timer = setInterval(() => {
@@ -100,6 +120,9 @@ export function createEventBus(prisma: PrismaClient, logger: Logger, opts: Event
     async stop() {
       clearInterval(timer);
       timer = undefined;
+      const u = unlisten;
+      unlisten = undefined;
+      await u?.();
       await running?.catch(() => {});
     },
   };

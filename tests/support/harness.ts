@@ -115,7 +115,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   });
   // Tests flush explicitly (views.flush()) rather than waiting for the timer.
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
-  const events = createEventBus(db.prisma, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  const events = createEventBus(db, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
   await events.start();
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
   const server = http.createServer(app);
