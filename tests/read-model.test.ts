@@ -89,6 +89,26 @@ describe("read model rows follow the workflow", () => {
   });
 });
 
+describe("the same document as the editorial path", () => {
+  it("renders exactly what the preview (built from the normalized tables) shows", async () => {
+    const tag = `same-${Date.now()}`;
+    const desk = await t.addEditor("EDITOR", "Same Desk");
+    const older = await live({ tags: [tag], headline: "Older by tag" });
+    await live({ headline: "Section neighbour" });
+    const a = await live({ tags: [tag, "other"], editors: [desk.id], dateline: "HONG KONG", byline: "By A. Writer", summary: "Sum." });
+    const c = await t.post(`/api/v1/articles/${a.slug}/comments`, { name: "Dee", body: "Same count please." });
+    await t.patch(`/api/v1/admin/comments/${c.body.id}`, { status: "APPROVED" }, ed());
+    const picked = await live({ related: [older.id], section: "world" });
+    for (const x of [a, picked]) {
+      const token = (await t.post(`/api/v1/admin/articles/${x.id}/preview`, {}, ed())).body.token;
+      const editorial = await t.get(`/api/v1/preview/${token}`);
+      const delivered = await t.get(`/api/v1/articles/${x.slug}`);
+      assert.equal(editorial.status, 200);
+      assert.equal(delivered.text, editorial.text);
+    }
+  });
+});
+
 describe("comment counts", () => {
   it("follow approve, reject and delete, replies under approved parents only", async () => {
     const a = await live();

@@ -17,14 +17,14 @@
 //   automatic) are rebuilt too, and their `article:<id>` keys are added to the
 //   event so caches drop them as well.
 //
-// Automatic recommendations are computed when a document is built: on the
+// Automatic recommendations (automaticRelated's rule, set-based here) are computed when a document is built: on the
 // article's own events, on the events of a story it recommends (above), and
 // by `npm run read-model:rebuild`. A story published later enters another
 // article's automatic list at that article's next rebuild.
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
-import { automaticRelated, publicArticleInclude } from "../articles/service.ts";
+import { publicArticleInclude } from "../articles/service.ts";
 import { approvedCommentCounts } from "../comments/service.ts";
 import type { MediaRef } from "../media/mappers.ts";
 
@@ -88,6 +88,41 @@ interface Row {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+type Pick = { id: number; slug: string; headline: string; kind: string };
+
+/**
+ * automaticRelated (src/articles/service.ts) for many articles in one
+ * statement, so building a batch costs a fixed number of queries: up to 6
+ * published stories sharing a tag, newest first, then from the section.
+ */
+async function automaticRelatedMany(db: Db, ids: number[], max = 6): Promise<Map<number, Pick[]>> {
+  const out = new Map<number, Pick[]>(ids.map((id) => [id, []]));
+  if (!ids.length) return out;
+  const rows = await db.$queryRaw<(Pick & { src: number; pri: number })[]>`
+    SELECT s.id AS src, x.id, x.slug, x.headline, x.kind::text AS kind, x.pri
+      FROM "Article" s
+      CROSS JOIN LATERAL (
+        (SELECT b.id, b.slug, b.headline, b.kind, 0 AS pri, b."publishedAt" FROM "Article" b
+          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b.id <> s.id
+            AND EXISTS (SELECT 1 FROM "ArticleTag" bt JOIN "ArticleTag" st ON st."tagId" = bt."tagId"
+                         WHERE bt."articleId" = b.id AND st."articleId" = s.id)
+          ORDER BY b."publishedAt" DESC, b.id DESC LIMIT ${max})
+        UNION ALL
+        -- Twice as many: those already picked by tag are skipped below.
+        (SELECT b.id, b.slug, b.headline, b.kind, 1 AS pri, b."publishedAt" FROM "Article" b
+          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b.id <> s.id AND b."sectionId" = s."sectionId"
+          ORDER BY b."publishedAt" DESC, b.id DESC LIMIT ${2 * max})) x
+     WHERE s.id = ANY(${ids}::int[])
+     ORDER BY s.id, x.pri, x."publishedAt" DESC, x.id DESC`;
+  for (const r of rows) {
+    const list = out.get(r.src)!;
+    if (list.length < max && !list.some((p) => p.id === r.id)) {
+      list.push({ id: r.id, slug: r.slug, headline: r.headline, kind: r.kind });
+    }
+  }
+  return out;
+}
+
 /** Rows for those of `ids` that are publicly readable now, built from the normalized tables. */
 async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
   if (!ids.length) return [];
@@ -96,9 +131,10 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
     include: publicArticleInclude,
   });
   const counts = await approvedCommentCounts(db, articles.map((a) => a.id));
+  const auto = await automaticRelatedMany(db, articles.filter((a) => !a.related.length).map((a) => a.id));
   const rows: Row[] = [];
   for (const a of articles) {
-    const automatic = a.related.length ? [] : await automaticRelated(db, a);
+    const automatic = a.related.length ? [] : auto.get(a.id)!;
     const doc: ArticleDoc = {
       id: a.id,
       slug: a.slug,
