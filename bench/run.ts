@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     "pool-size": { type: "string", default: "20" },
     "no-build": { type: "boolean", default: false },
     "start-timeout": { type: "string", default: "600" },
+    "report-only": { type: "boolean", default: false },
   },
 });
 const ARTICLES = Number(args.articles);
@@ -132,6 +133,21 @@ function machine() {
     node: process.version,
     os: `${os.type()} ${os.release()}`,
   };
+}
+
+function writeReport(): void {
+  const resultsDir = path.join(BENCH_DIR, "results");
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const read = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as RunRecord);
+  fs.writeFileSync(path.join(BENCH_DIR, "RESULTS.md"), renderResults(read(resultsDir), read(path.join(resultsDir, "before"))));
+}
+if (args["report-only"]) {
+  // Re-renders RESULTS.md from the recorded runs, running nothing.
+  writeReport();
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(0);
 }
 
 // ---------- 1. build ----------
@@ -308,6 +324,7 @@ async function main() {
     rssAfterMb: rssAfter,
     articleBytes: first.body.length,
     revalidation304,
+    serverErrorsUnderLoad: underLoad.length,
     scenarios,
     notes,
   };
@@ -315,8 +332,7 @@ async function main() {
   const resultsDir = path.join(BENCH_DIR, "results");
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, `${record.label}.json`), JSON.stringify(record, null, 2) + "\n");
-  const all = fs.readdirSync(resultsDir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), "utf8")) as RunRecord);
-  fs.writeFileSync(path.join(BENCH_DIR, "RESULTS.md"), renderResults(all));
+  writeReport();
   log(`wrote bench/results/${record.label}.json and bench/RESULTS.md (total ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
   async function corpusCounts(): Promise<Record<string, number>> {
@@ -421,7 +437,7 @@ function printTable(rec: RunRecord) {
   console.log(`\n${rec.label}: ${rec.articles} articles, ${rec.databaseVersion}, ${rec.settings.connections} connections, ${rec.settings.durationSeconds} s each`);
   console.log(["scenario".padEnd(34), "req/s".padStart(8), "p50".padStart(6), "p99".padStart(6), "bad".padStart(5), "err".padStart(5), "RSS MB".padStart(7), "  SQL/req"].join(""));
   for (const s of rec.scenarios) {
-    console.log([s.name.padEnd(34), String(s.reqPerSec).padStart(8), String(s.p50).padStart(6), String(s.p99).padStart(6), String(s.bad).padStart(5), String(s.errors + s.timeouts).padStart(5), String(s.maxRssMb).padStart(7), "  " + fmtStatements(s)].join(""));
+    console.log([s.name.padEnd(34), String(s.reqPerSec).padStart(8), String(s.p50).padStart(6), String(s.p99).padStart(6), String(s.bad).padStart(5), String(s.errors).padStart(5), String(s.maxRssMb).padStart(7), "  " + fmtStatements(s)].join(""));
   }
   for (const n of rec.notes) console.log(`note: ${n}`);
 }
