@@ -117,7 +117,7 @@ describe("change events from writes", () => {
     await publish(t, a.id);
     const trashed = only(await eventsOf(t, async () => ok(await t.del(`/api/v1/admin/articles/${a.id}`, { token: t.editor.token, headers: await t.ifMatch(`/api/v1/admin/articles/${a.id}`) }), 204)));
     assert.equal(trashed.type, "article.trashed");
-    hasKeys(trashed, [`article:${a.id}`, "front:world", "latest", "articles", "popular", "tag:trade", "collection:picks", `article:${b.id}`]);
+    hasKeys(trashed, [`article:${a.id}`, `comments:${a.id}`, "front:world", "latest", "articles", "popular", "tag:trade", "collection:picks", `article:${b.id}`]);
 
     const restored = only(await eventsOf(t, async () => ok(await t.post(`/api/v1/admin/articles/${a.id}/restore`, undefined, { token: t.editor.token }))));
     assert.equal(restored.type, "article.restored");

@@ -58,7 +58,8 @@ export function frontKeys(tree: SectionTree, sectionId: number): string[] {
 export async function articleKeys(tx: Tx, before: ArticleState | null, after: ArticleState | null): Promise<string[]> {
   if (!isVisible(before) && !isVisible(after)) return [];
   const id = (after ?? before)!.id;
-  const keys = [key.article(id), key.latest, key.articles, key.popular];
+  // The comments list answers only while the article is readable (404 once trashed or unpublished).
+  const keys = [key.article(id), key.comments(id), key.latest, key.articles, key.popular];
   const tree = await loadTree(tx);
   for (const s of [before, after]) {
     if (!s) continue;
