@@ -1,0 +1,313 @@
+// HTTP caching of the public read API, in one place:
+// - an in-process response cache (lru-cache, bounded by bytes) keyed by path
+//   and sorted query, shared by GET and HEAD; a hit answers without touching
+//   the database, routing, Zod or the handler;
+// - a strong ETag (hash of the exact bytes) on every public 200, and 304 for
+//   a matching If-None-Match, from the cache or after the handler ran;
+// - Cache-Control per endpoint (POLICIES), Surrogate-Key and Cache-Tag with
+//   the keys the route declared (surrogateKeys), Vary only on /print;
+// - invalidation by change events (ctx.events, every instance): an event
+//   drops every entry sharing one of its keys.
+// Errors are never stored and go out as no-store.
+import crypto from "node:crypto";
+import type { Request, RequestHandler, Response } from "express";
+import { LRUCache } from "lru-cache";
+import type { EventBus } from "../events/bus.ts";
+
+export interface CachePolicy {
+  /** Browser freshness (max-age), seconds. */
+  maxAge: number;
+  /** Shared caches (CDN): s-maxage, seconds; they are purged by surrogate key. */
+  sMaxAge: number;
+  staleWhileRevalidate: number;
+  staleIfError: number;
+  /**
+   * In-process lifetime in ms for responses no event can announce (popular
+   * counts move with every view flush); absent: kept until an event drops it.
+   */
+  ttlMs?: number;
+  /** The representation depends on Accept (content negotiation). */
+  varyAccept?: boolean;
+  /** Keys every response of the endpoint carries, from its path parameters and query. */
+  baseKeys?: (params: Record<string, string>, query: URLSearchParams) => string[];
+}
+
+const DAY = 86400;
+const policy = (maxAge: number, sMaxAge: number, staleWhileRevalidate: number, staleIfError: number, extra: Partial<CachePolicy> = {}): CachePolicy =>
+  ({ maxAge, sMaxAge, staleWhileRevalidate, staleIfError, ...extra });
+
+/**
+ * Public GET endpoints (paths under /api/v1) and how they are cached. Browsers
+ * keep a response briefly; a CDN keeps it longer because Dateline purges it by
+ * surrogate key the moment it changes, and may serve it stale while it
+ * revalidates or while the origin is failing. Documented in openapi.yaml and
+ * the README ("Caching and CDN"); keep the three in step. Articles and lists
+ * carry `sections` because they show section names and breadcrumbs: section
+ * changes are rare, so they simply drop them all.
+ */
+export const POLICIES: { pattern: string; policy: CachePolicy }[] = [
+  { pattern: "/articles", policy: policy(15, 60, 30, DAY, {
+    baseKeys: (_p, q) => ["articles", "sections", ...(q.get("tag") ? [`tag:${q.get("tag")}`] : [])],
+  }) },
+  { pattern: "/articles/:slug", policy: policy(30, 300, 60, DAY, { baseKeys: () => ["sections"] }) },
+  { pattern: "/articles/:slug/print", policy: policy(30, 300, 60, DAY, { varyAccept: true, baseKeys: () => ["sections"] }) },
+  { pattern: "/articles/:slug/comments", policy: policy(15, 60, 30, 3600) },
+  { pattern: "/latest", policy: policy(15, 60, 30, DAY, { baseKeys: () => ["latest", "articles", "sections"] }) },
+  { pattern: "/sections", policy: policy(60, 600, 300, DAY, { baseKeys: () => ["sections"] }) },
+  { pattern: "/sections/:slug", policy: policy(60, 600, 300, DAY, { baseKeys: () => ["sections"] }) },
+  { pattern: "/sections/:slug/front", policy: policy(15, 60, 30, DAY, { baseKeys: (p) => [`front:${p.slug}`, "articles", "sections"] }) },
+  { pattern: "/collections/:slug", policy: policy(30, 120, 60, DAY, { baseKeys: (p) => [`collection:${p.slug}`, "sections"] }) },
+  { pattern: "/popular", policy: policy(60, 60, 60, 3600, { ttlMs: 60_000, baseKeys: () => ["popular", "sections"] }) },
+];
+
+export function cacheControlOf(p: CachePolicy): string {
+  return `public, max-age=${p.maxAge}, s-maxage=${p.sMaxAge}, stale-while-revalidate=${p.staleWhileRevalidate}, stale-if-error=${p.staleIfError}`;
+}
+
+const compiled = POLICIES.map(({ pattern, policy }) => {
+  const names: string[] = [];
+  const source = pattern.replace(/:([a-z]+)/g, (_m, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { regex: new RegExp(`^${source}/?$`), names, policy, cacheControl: cacheControlOf(policy) };
+});
+
+function match(path: string) {
+  for (const c of compiled) {
+    const m = c.regex.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    c.names.forEach((n, i) => {
+      params[n] = safeDecode(m[i + 1]);
+    });
+    return { ...c, params };
+  }
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Declares the surrogate keys of the response a public route is about to
+ * send (article:42, section:7…). Only responses whose route declared its keys
+ * are kept in process: without them no event could remove the entry.
+ */
+export function surrogateKeys(res: Response, keys: Iterable<string>): void {
+  const list: string[] = (res.locals.surrogateKeys ??= []);
+  for (const k of keys) list.push(k);
+}
+
+interface Entry {
+  body: Buffer;
+  etag: string;
+  keys: string[];
+  /** Headers the handler set that differ from what middleware set before it (Content-Type, the print page's CSP). */
+  headers: [string, string][];
+}
+
+export interface ResponseCacheOptions {
+  maxBytes: number;
+}
+
+export interface ResponseCache {
+  /** The Express middleware for the public router. */
+  middleware: RequestHandler;
+  /** Drops every entry carrying one of `keys` (events do this on every instance). */
+  invalidate(keys: Iterable<string>): number;
+  /** Stops listening to events. */
+  close(): void;
+  readonly size: number;
+  readonly bytes: number;
+}
+
+/** Per-entry bookkeeping on top of the body: key index, headers, the map itself. */
+const ENTRY_OVERHEAD = 512;
+
+// Per-request values, never stored or replayed.
+const NOT_REPLAYED = new Set(["x-request-id", "server-timing", "content-length", "etag", "cache-control",
+  "surrogate-key", "cache-tag", "vary", "date", "connection", "keep-alive"]);
+
+export function createResponseCache(events: EventBus, opts: ResponseCacheOptions): ResponseCache {
+  // Surrogate key -> cache keys of the entries carrying it.
+  const byKey = new Map<string, Set<string>>();
+  const unindex = (cacheKey: string, entry: Entry) => {
+    for (const k of entry.keys) {
+      const set = byKey.get(k);
+      if (!set) continue;
+      set.delete(cacheKey);
+      if (!set.size) byKey.delete(k);
+    }
+  };
+  const lru = new LRUCache<string, Entry>({
+    maxSize: opts.maxBytes,
+    sizeCalculation: (e) => e.body.length + ENTRY_OVERHEAD + e.keys.join(" ").length,
+    // An entry larger than the whole cache is simply not stored.
+    maxEntrySize: opts.maxBytes,
+    dispose: (entry, cacheKey) => unindex(cacheKey, entry),
+  });
+  // Bumped by every invalidation. A miss remembers it when it starts reading;
+  // if an event arrived meanwhile its result may predate that event and is
+  // sent but not stored (the next request reads again).
+  let generation = 0;
+
+  function invalidate(keys: Iterable<string>): number {
+    generation += 1;
+    let dropped = 0;
+    for (const k of keys) {
+      const set = byKey.get(k);
+      if (!set) continue;
+      for (const cacheKey of [...set]) if (lru.delete(cacheKey)) dropped += 1;
+    }
+    return dropped;
+  }
+
+  const unsubscribe = events.subscribe((batch) => {
+    invalidate(batch.flatMap((e) => e.keys));
+  });
+
+  function cacheKeyOf(req: Request, path: string, search: string, varyAccept: boolean | undefined): string {
+    let key = path;
+    if (search) {
+      const q = new URLSearchParams(search);
+      q.sort();
+      key += `?${q.toString()}`;
+    }
+    // The print page negotiates HTML or plain text: one entry per outcome.
+    if (varyAccept) key = `${req.accepts(["text/html", "text/plain"]) || "text/html"} ${key}`;
+    return key;
+  }
+
+  function setCachingHeaders(res: Response, etag: string, cacheControl: string, keys: string[], varyAccept?: boolean) {
+    res.setHeader("ETag", etag);
+    res.setHeader("Cache-Control", cacheControl);
+    if (keys.length) {
+      res.setHeader("Surrogate-Key", keys.join(" "));
+      res.setHeader("Cache-Tag", keys.join(","));
+    }
+    if (varyAccept) res.setHeader("Vary", "Accept");
+  }
+
+  const middleware: RequestHandler = (req, res, next) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return next();
+    const url = req.url;
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const search = q < 0 ? "" : url.slice(q + 1);
+    const route = match(path);
+    if (!route) return next();
+    const cacheKey = cacheKeyOf(req, path, search, route.policy.varyAccept);
+
+    const hit = lru.get(cacheKey);
+    if (hit) {
+      for (const [name, value] of hit.headers) res.setHeader(name, value);
+      setCachingHeaders(res, hit.etag, route.cacheControl, hit.keys, route.policy.varyAccept);
+      if (notModified(req, hit.etag)) {
+        res.removeHeader("Content-Type");
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader("Content-Length", hit.body.length);
+      if (req.method === "HEAD") res.end();
+      else res.end(hit.body);
+      return;
+    }
+
+    const startedAt = generation;
+    const before = new Map(Object.entries(res.getHeaders()).map(([k, v]) => [k, String(v)]));
+    const send = res.send;
+    res.send = function (this: Response, body?: unknown) {
+      res.send = send;
+      if (res.statusCode !== 200) {
+        // Errors (and anything unusual) are not kept by anyone.
+        res.setHeader("Cache-Control", "no-store");
+        return send.call(this, body);
+      }
+      const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.isBuffer(body) ? body : undefined;
+      if (!bytes) return send.call(this, body);
+      const etag = `"${crypto.createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
+      const declared: string[] | undefined = res.locals.surrogateKeys;
+      const keys = [...new Set([...(route.policy.baseKeys?.(route.params, new URLSearchParams(search)) ?? []), ...(declared ?? [])])];
+      setCachingHeaders(res, etag, route.cacheControl, keys, route.policy.varyAccept);
+      if (declared && generation === startedAt) {
+        const headers: [string, string][] = [];
+        for (const [name, value] of Object.entries(res.getHeaders())) {
+          if (NOT_REPLAYED.has(name) || value === undefined) continue;
+          if (before.get(name) !== String(value)) headers.push([name, String(value)]);
+        }
+        lru.set(cacheKey, { body: bytes, etag, keys, headers }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
+        const stored = lru.peek(cacheKey);
+        if (stored) for (const k of keys) {
+          let set = byKey.get(k);
+          if (!set) byKey.set(k, (set = new Set()));
+          set.add(cacheKey);
+        }
+      }
+      if (notModified(req, etag)) {
+        res.removeHeader("Content-Type");
+        res.status(304);
+        res.end();
+        return res;
+      }
+      return send.call(this, bytes);
+    };
+    next();
+  };
+
+  return {
+    middleware,
+    invalidate,
+    close: () => {
+      unsubscribe();
+    },
+    get size() {
+      return lru.size;
+    },
+    get bytes() {
+      return lru.calculatedSize;
+    },
+  };
+}
+
+/** If-None-Match against a strong ETag (weak comparison, as RFC 9110 §13.1.2 says). */
+function notModified(req: Request, etag: string): boolean {
+  const header = req.headers["if-none-match"];
+  if (!header) return false;
+  if (header.trim() === "*") return true;
+  for (const part of header.split(",")) {
+    const tag = part.trim().replace(/^W\//, "");
+    if (tag === etag) return true;
+  }
+  return false;
+}
+
+/**
+ * Editor-API writes: once the handler has committed and is about to answer
+ * 2xx/3xx, read the events it appended and dispatch them on this instance
+ * (the cache drops what they invalidate) BEFORE the response leaves. So a
+ * client that reads right after its write returned never gets the old
+ * representation from this instance; other instances learn of the events by
+ * NOTIFY (or the fallback poll) a moment later.
+ */
+export function pollAfterWrite(events: EventBus, onError: (err: unknown) => void): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    const end = res.end;
+    res.end = function (this: Response, ...args: unknown[]) {
+      res.end = end;
+      const finish = () => (end as (...a: unknown[]) => Response).apply(this, args);
+      if (res.statusCode >= 400 || res.headersSent) return finish();
+      events.poll().catch(onError).finally(finish);
+      return this;
+    } as typeof res.end;
+    next();
+  };
+}
