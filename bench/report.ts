@@ -31,6 +31,7 @@ export interface RunRecord {
   settings: { connections: number; durationSeconds: number; warmupSeconds: number; logLevel: string; poolSize?: number };
   corpusSeconds: number;
   startupSeconds: number;
+  loadAverage?: { atStart: number; atEnd: number };
   rssIdleMb?: number;
   rssAfterMb?: number;
   articleBytes: number;
@@ -144,6 +145,7 @@ export function renderResults(runs: RunRecord[], before: RunRecord[] = []): stri
     lines.push(`- ${r.date}: \`${r.command}\``);
     lines.push(`- ${r.databaseVersion}; corpus: ${Object.entries(r.corpus).map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`).join(", ")}`);
     lines.push(`- corpus built in ${r.corpusSeconds.toFixed(1)} s; Dateline ready (/readyz) ${r.startupSeconds.toFixed(1)} s after spawn; RSS idle ${r.rssIdleMb ?? "?"} MB, after the load ${r.rssAfterMb ?? "?"} MB`);
+    if (r.loadAverage) lines.push(`- 1-minute load average ${r.loadAverage.atStart} when Dateline started, ${r.loadAverage.atEnd} at the end (${r.machine.nproc} CPUs; above that, other processes competed with the benchmark)`);
     lines.push(`- ${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up then ${r.settings.durationSeconds} s per scenario; LOG_LEVEL=${r.settings.logLevel}${r.settings.poolSize ? `, DATABASE_POOL_SIZE=${r.settings.poolSize}` : ""}; article response ${r.articleBytes} bytes`);
     lines.push("");
     lines.push("| scenario | req/s | p50 ms | p99 ms | responses | status codes | not 2xx/3xx | errors (incl. timeouts) | timeouts | max RSS MB | SQL statements / request |");

@@ -231,6 +231,7 @@ async function main() {
     env.DATABASE_URL = u.toString();
   }
   log(`starting Dateline (node dist/src/server.js, NODE_ENV=production, LOG_LEVEL=${env.LOG_LEVEL}) on ${HOST}:${port}`);
+  const loadBefore = os.loadavg()[0];
   const tStart = Date.now();
   const server = spawn(process.execPath, ["dist/src/server.js"], { cwd: REPO_ROOT, env, stdio: ["ignore", out, out] });
   children.add(server);
@@ -320,6 +321,8 @@ async function main() {
     settings: { connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, logLevel: args["log-level"]!, poolSize: dbKind === "pglite" ? undefined : Number(args["pool-size"]) },
     corpusSeconds,
     startupSeconds,
+    // Other work on the machine skews everything: the 1-minute load average when Dateline started and at the end.
+    loadAverage: { atStart: +loadBefore.toFixed(2), atEnd: +os.loadavg()[0].toFixed(2) },
     rssIdleMb: idleRss,
     rssAfterMb: rssAfter,
     articleBytes: first.body.length,
