@@ -41,7 +41,7 @@ describe("operations", () => {
     assert.equal(res.headers["x-content-type-options"], "nosniff");
     assert.ok(res.headers["content-security-policy"]);
     assert.equal(res.headers["x-powered-by"], undefined);
-    assert.equal(res.headers["cache-control"], "public, max-age=30");
+    assert.equal(res.headers["cache-control"], "public, max-age=60, s-maxage=600, stale-while-revalidate=300, stale-if-error=86400");
     const generated = await t.get("/api/v1/sections", { headers: { "X-Request-Id": "bad id with spaces" } });
     assert.match(generated.headers["x-request-id"], /^[0-9a-f-]{36}$/);
     const err = await t.get("/api/v1/articles/missing");

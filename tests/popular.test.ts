@@ -157,7 +157,7 @@ describe("GET /popular", () => {
 
     const res = await t.get("/api/v1/popular?section=ranked");
     assert.equal(res.status, 200);
-    assert.equal(res.headers["cache-control"], "public, max-age=60");
+    assert.equal(res.headers["cache-control"], "public, max-age=60, s-maxage=60, stale-while-revalidate=60, stale-if-error=3600");
     assert.deepEqual(res.body.data.map((x: { slug: string; views: number }) => [x.slug, x.views]), [
       [high.slug, 5], [tieNew.slug, 2], [tieOld.slug, 2], [low.slug, 1],
     ]);
