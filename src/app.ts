@@ -21,8 +21,8 @@ import { adminAuditRoutes } from "./audit/routes.ts";
 import { adminEventRoutes } from "./events/routes.ts";
 import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
-import { adminCollectionRoutes, publicCollectionRoutes } from "./collections/routes.ts";
-import { adminFrontRoutes, frontRoutes } from "./fronts/routes.ts";
+import { adminCollectionRoutes } from "./collections/routes.ts";
+import { adminFrontRoutes } from "./fronts/routes.ts";
 import { deliveryRoutes } from "./delivery/routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
@@ -78,7 +78,12 @@ export function createApp(ctx: AppContext): express.Express {
         res.setHeader("X-Request-Id", id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
+      customLogLevel: (_req, res, err) => {
+        if (err || res.statusCode >= 500) return "error";
+        // Sampled: a cache hit is cheap enough that its log line would dominate its cost.
+        if ((res as express.Response).locals?.cacheHit && Math.random() >= config.ACCESS_LOG_CACHE_HIT_SAMPLE) return "silent";
+        return "info";
+      },
       serializers: {
         // Never log credentials: only method, path (preview tokens and
         // token-like query values redacted) and client address.
@@ -178,8 +183,6 @@ export function createApp(ctx: AppContext): express.Express {
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));
   publicApi.use(viewRoutes(ctx));
-  publicApi.use(publicCollectionRoutes(ctx));
-  publicApi.use(frontRoutes(ctx));
   app.use("/api/v1", publicApi);
 
   app.use(notFoundHandler);

@@ -5,14 +5,12 @@ import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
-import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
-import { adminArticle, publicArticle, publicListItem } from "./mappers.ts";
+import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugSchema } from "../http/validate.ts";
+import { adminArticle, publicArticle } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
-import { printHtml, printText } from "./print.ts";
-import { surrogateKeys } from "../delivery/response-cache.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
-  automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin, listArticlesPublic, publicStatuses,
+  automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
   purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
   type AdminArticleRow, type Transition,
 } from "./service.ts";
@@ -20,33 +18,15 @@ import {
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
 const status = z.enum(["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED", "ARCHIVED"]);
 
+/** The draft preview: the editorial path (drafts are not in the read model; src/delivery serves the public reads). */
 export function publicArticleRoutes(ctx: AppContext): Router {
   const r = Router();
   const view = publicView(ctx.config);
-  const load = async (where: Parameters<typeof getArticlePublic>[1], res?: Response) => {
+  const load = async (where: Parameters<typeof getArticlePublic>[1]) => {
     const { article, tree } = await getArticlePublic(ctx.prisma, where);
     const auto = article.related.length ? [] : await automaticRelated(ctx.prisma, article);
-    // Everything the page shows: the article, its comment count, its section and the related headlines.
-    if (res) surrogateKeys(res, [`article:${article.id}`, `comments:${article.id}`, `section:${article.section.id}`,
-      ...[...article.related.map((r) => r.related), ...auto].map((r) => `article:${(r as { id: number }).id}`)]);
     return publicArticle(article, tree, view, auto);
   };
-  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...pageQuery });
-  r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
-    const { page, nextCursor } = await listArticlesPublic(ctx.prisma, query);
-    surrogateKeys(res, page.map((a) => `article:${a.id}`));
-    res.json({ data: page.map((a) => publicListItem(a, view)), meta: { nextCursor } });
-  }));
-  r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    res.json(await load({ slug: params.slug, statuses: publicStatuses(ctx.config.ARCHIVED_PUBLIC) }, res));
-  }));
-  // A print-friendly page: no scripts, nothing loaded but the article's images.
-  r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
-    const a = await load({ slug: params.slug, statuses: publicStatuses(ctx.config.ARCHIVED_PUBLIC) }, res);
-    res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
-    if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
-    else res.type("text/html").send(printHtml(a));
-  }));
   // Draft preview: the token names exactly one article and nothing else.
   const previewParams = z.object({ token: z.string().min(1).max(2000) });
   r.get("/preview/:token", route({ params: previewParams }, async ({ params }, _req, res) => {

@@ -657,39 +657,6 @@ export const publicListSelect = {
 
 export type PublicListRow = Prisma.ArticleGetPayload<{ select: typeof publicListSelect }>;
 
-export interface PublicListQuery {
-  section?: string;
-  tag?: string;
-  kind?: ArticleKind;
-  limit: number;
-  cursor?: string;
-}
-
-export async function listArticlesPublic(prisma: PrismaClient, q: PublicListQuery) {
-  const cursor = decodeCursor(q.cursor);
-  const where: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null };
-  if (q.kind) where.kind = q.kind;
-  if (q.tag) where.tags = { some: { tag: { slug: q.tag } } };
-  if (q.section) {
-    const tree = await loadTree(prisma);
-    const s = tree.bySlug.get(q.section);
-    if (!s) throw notFound("Section");
-    where.sectionId = { in: tree.descendantIds(s.id) };
-  }
-  if (cursor) {
-    if (!cursor.t) throw invalid([{ path: "query.cursor", message: "Invalid cursor." }]);
-    const t = new Date(cursor.t);
-    where.OR = [{ publishedAt: { lt: t } }, { publishedAt: t, id: { lt: cursor.id } }];
-  }
-  const rows = await prisma.article.findMany({
-    where,
-    orderBy: [{ publishedAt: "desc" }, { id: "desc" }],
-    take: q.limit + 1,
-    select: publicListSelect,
-  });
-  return paginate(rows, q.limit, (a) => ({ t: a.publishedAt!.toISOString(), id: a.id }));
-}
-
 export const publicArticleInclude = {
   section: { select: { id: true, slug: true, name: true } },
   editors: { orderBy: { position: "asc" }, select: { editor: { select: { name: true } } } },

@@ -2,14 +2,11 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { EDITOR_PLUS, requireRole } from "../auth/middleware.ts";
-import { publicListItem } from "../articles/mappers.ts";
-import { publicView } from "../articles/presentation.ts";
 import { publicImage } from "../media/mappers.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
-import { bodyIdSchema, idParams, idSchema, route, slugParams, slugSchema } from "../http/validate.ts";
-import { surrogateKeys } from "../delivery/response-cache.ts";
+import { bodyIdSchema, idParams, idSchema, route, slugSchema } from "../http/validate.ts";
 import {
-  addItem, createCollection, deleteCollection, getCollection, listCollections, publicCollection, removeItem, reorder,
+  addItem, createCollection, deleteCollection, getCollection, listCollections, removeItem, reorder,
   updateCollection, updateItem, type AdminCollectionRow,
 } from "./service.ts";
 
@@ -88,28 +85,6 @@ export function adminCollectionRoutes(ctx: AppContext): Router {
   }));
   r.delete("/collections/:id/items/:itemId", route({ params: itemParams }, async ({ params }, req, res) => {
     send(res, await removeItem(ctx.prisma, req.editor!, params.id, params.itemId));
-  }));
-  return r;
-}
-
-export function publicCollectionRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const view = publicView(ctx.config);
-  r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const c = await publicCollection(ctx.prisma, params.slug);
-    surrogateKeys(res, c.items.map((i) => `article:${i.article.id}`));
-    res.json({
-      slug: c.slug,
-      name: c.name,
-      items: c.items.map((i) => {
-        const item = publicListItem(i.article, view);
-        return {
-          ...item,
-          headline: i.headline ?? item.headline,
-          image: i.image ? publicImage(i.image, view.mediaBaseUrl) : item.leadImage,
-        };
-      }),
-    });
   }));
   return r;
 }

@@ -7,7 +7,6 @@ import { audit } from "../audit/service.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { checkIfMatch, preconditionFailed, type IfMatch } from "../http/preconditions.ts";
 import { mediaRefSelect } from "../media/mappers.ts";
-import { publicListSelect } from "../articles/service.ts";
 import { emit } from "../events/outbox.ts";
 import { key } from "../events/keys.ts";
 
@@ -167,19 +166,4 @@ export async function reorder(prisma: PrismaClient, actor: Actor, id: number, it
     await renumber(tx, id, itemIds);
     return touch(tx, actor, id, "reorder");
   });
-}
-
-export async function publicCollection(prisma: PrismaClient, slug: string) {
-  const c = await prisma.collection.findUnique({
-    where: { slug },
-    include: {
-      items: {
-        where: { article: { status: "PUBLISHED", deletedAt: null } },
-        orderBy: { position: "asc" },
-        select: { headline: true, image: { select: mediaRefSelect }, article: { select: publicListSelect } },
-      },
-    },
-  });
-  if (!c) throw notFound("Collection");
-  return c;
 }

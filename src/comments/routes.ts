@@ -5,22 +5,7 @@ import { EDITOR_PLUS, clientIp, requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { bodyIdSchema, idParams, idSchema, route, slugParams } from "../http/validate.ts";
 import { publicStatuses } from "../articles/service.ts";
-import { listAdmin, listApproved, moderate, moderateMany, remove, submitComment, type AdminCommentRow } from "./service.ts";
-import { surrogateKeys } from "../delivery/response-cache.ts";
-
-type PublicRow = { id: number; authorName: string; body: string; createdAt: Date };
-
-const publicReply = (c: PublicRow) => ({
-  id: c.id,
-  name: c.authorName,
-  body: c.body,
-  createdAt: c.createdAt.toISOString(),
-});
-
-const publicComment = (c: PublicRow & { replies: PublicRow[] }) => ({
-  ...publicReply(c),
-  replies: c.replies.map(publicReply),
-});
+import { listAdmin, moderate, moderateMany, remove, submitComment, type AdminCommentRow } from "./service.ts";
 
 const adminComment = (c: AdminCommentRow) => ({
   id: c.id,
@@ -47,12 +32,6 @@ const submitBody = z.strictObject({
 
 export function publicCommentRoutes(ctx: AppContext): Router {
   const r = Router();
-  r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
-    const { page, nextCursor, articleId } = await listApproved(ctx.prisma, params.slug, publicStatuses(ctx.config.ARCHIVED_PUBLIC), query.limit, query.cursor);
-    // The article's key too: unpublishing it must end its comment list.
-    surrogateKeys(res, [`comments:${articleId}`, `article:${articleId}`]);
-    res.json({ data: page.map(publicComment), meta: { nextCursor } });
-  }));
   const { config } = ctx;
   const policy = {
     autoApprove: config.COMMENTS_AUTO_APPROVE,

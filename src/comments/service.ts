@@ -19,12 +19,11 @@ async function readableArticle(prisma: PrismaClient, slug: string, statuses: Art
   return a;
 }
 
-const publicSelect = { id: true, authorName: true, body: true, createdAt: true } satisfies Prisma.CommentSelect;
-
 /**
  * What readers count under each article: approved comments, and approved
  * replies under approved parents. One indexed query bounded by the articles'
  * own comments ("Comment"(articleId, status, id)), never the whole table.
+ * (The public comment list is read by src/delivery.)
  */
 export async function approvedCommentCounts(
   db: PrismaClient | Prisma.TransactionClient, articleIds: number[],
@@ -40,37 +39,6 @@ export async function approvedCommentCounts(
      GROUP BY c."articleId"`;
   for (const r of rows) out.set(r.articleId, r.n);
   return out;
-}
-
-/** Approved top-level comments, each with its approved replies (one query for the whole page). */
-export async function listApproved(
-  prisma: PrismaClient, slug: string, statuses: ArticleStatus[], limit: number, rawCursor?: string,
-) {
-  const cursor = decodeCursor(rawCursor);
-  const { id: articleId } = await readableArticle(prisma, slug, statuses);
-  const rows = await prisma.comment.findMany({
-    where: { articleId, parentId: null, status: "APPROVED", ...(cursor ? { id: { gt: cursor.id } } : {}) },
-    orderBy: { id: "asc" },
-    take: limit + 1,
-    select: publicSelect,
-  });
-  const { page, nextCursor } = paginate(rows, limit, (c) => ({ id: c.id }));
-  // Replies hang off the page's parents only, so a reply to a comment that
-  // is not (or no longer) approved never shows.
-  const replies = page.length
-    ? await prisma.comment.findMany({
-      where: { parentId: { in: page.map((c) => c.id) }, status: "APPROVED" },
-      orderBy: { id: "asc" },
-      select: { ...publicSelect, parentId: true },
-    })
-    : [];
-  const byParent = new Map<number, typeof replies>();
-  for (const r of replies) {
-    const list = byParent.get(r.parentId!) ?? [];
-    list.push(r);
-    byParent.set(r.parentId!, list);
-  }
-  return { page: page.map((c) => ({ ...c, replies: byParent.get(c.id) ?? [] })), nextCursor, articleId };
 }
 
 /** The anti-spam and moderation settings a submission is judged by. */

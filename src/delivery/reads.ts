@@ -30,22 +30,43 @@ export interface ListFilter {
   limit: number;
 }
 
-/** Published articles, newest first (the partial indexes on publishedAt and on section). */
+/**
+ * Published articles, newest first. Without a section: a walk down the
+ * partial index on publishedAt. With sections (one and its descendants): one
+ * walk per section down ("sectionId", publishedAt, id), each stopping after
+ * `limit` rows, merged; a single walk of the global index filtered by section
+ * would read the whole site to fill a page of a small section.
+ */
 export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<ItemRow[]> {
-  const where = [Prisma.sql`status = 'PUBLISHED'`];
-  if (f.sectionIds) where.push(Prisma.sql`"sectionId" = ANY(${f.sectionIds}::int[])`);
-  if (f.tag) where.push(Prisma.sql`"tagSlugs" @> ARRAY[${f.tag}]::text[]`);
-  if (f.kind) where.push(Prisma.sql`kind = ${f.kind}::"ArticleKind"`);
-  if (f.before) where.push(Prisma.sql`("publishedAt", "articleId") < (${f.before.t}::timestamptz, ${f.before.id}::int)`);
+  const where = [Prisma.sql`p.status = 'PUBLISHED'`];
+  if (f.tag) where.push(Prisma.sql`p."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
+  if (f.kind) where.push(Prisma.sql`p.kind = ${f.kind}::"ArticleKind"`);
+  if (f.before) where.push(Prisma.sql`(p."publishedAt", p."articleId") < (${f.before.t}::timestamptz, ${f.before.id}::int)`);
+  const cond = Prisma.join(where, " AND ");
+  if (!f.sectionIds) {
+    return prisma.$queryRaw<ItemRow[]>`
+      SELECT p."articleId", p."sectionId", p.item FROM "PublishedArticle" p WHERE ${cond}
+       ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${f.limit}`;
+  }
+  // The walks read index keys only; the page's documents are fetched after the merge.
   return prisma.$queryRaw<ItemRow[]>`
-    SELECT ${ITEM_COLUMNS} FROM "PublishedArticle" WHERE ${Prisma.join(where, " AND ")}
-     ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT ${f.limit}`;
+    SELECT d."articleId", d."sectionId", d.item
+      FROM (SELECT x."articleId", x."publishedAt"
+              FROM unnest(${f.sectionIds}::int[]) AS s(id)
+              CROSS JOIN LATERAL (
+                SELECT p."articleId", p."publishedAt" FROM "PublishedArticle" p
+                 WHERE p."sectionId" = s.id AND ${cond}
+                 ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${f.limit}) x
+             ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT ${f.limit}) k
+      JOIN "PublishedArticle" d ON d."articleId" = k."articleId"
+     ORDER BY k."publishedAt" DESC, k."articleId" DESC`;
 }
 
 /**
  * A section front in one statement: the pinned lead (read from "Section", so
  * a pin shows at once) if it is live in the section, the newest story with a
- * lead image, and the newest limit+1 stories.
+ * lead image, and the newest limit+1 stories (in no particular order: the
+ * caller sorts them); per-section walks as in listItems.
  */
 export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number) {
   return prisma.$queryRaw<(ItemRow & { src: "pinned" | "image" | "list" })[]>`
@@ -53,13 +74,23 @@ export async function frontRows(prisma: PrismaClient, sectionId: number, section
       WHERE "articleId" = (SELECT "leadArticleId" FROM "Section" WHERE id = ${sectionId})
         AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]))
     UNION ALL
-    (SELECT 'image' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle"
-      WHERE status = 'PUBLISHED' AND ("item"->>'leadImage') IS NOT NULL AND "sectionId" = ANY(${sectionIds}::int[])
-      ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT 1)
+    (SELECT 'image' AS src, x."articleId", x."sectionId", x.item
+       FROM unnest(${sectionIds}::int[]) AS s(id)
+       CROSS JOIN LATERAL (
+         SELECT p."articleId", p."sectionId", p.item, p."publishedAt" FROM "PublishedArticle" p
+          WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' AND (p."item"->>'leadImage') IS NOT NULL
+          ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT 1) x
+      ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT 1)
     UNION ALL
-    (SELECT 'list' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle"
-      WHERE status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[])
-      ORDER BY "publishedAt" DESC, "articleId" DESC LIMIT ${limit + 1})`;
+    (SELECT 'list' AS src, d."articleId", d."sectionId", d.item
+       FROM (SELECT x."articleId"
+               FROM unnest(${sectionIds}::int[]) AS s(id)
+               CROSS JOIN LATERAL (
+                 SELECT p."articleId", p."publishedAt" FROM "PublishedArticle" p
+                  WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED'
+                  ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit + 1}) x
+              ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT ${limit + 1}) k
+       JOIN "PublishedArticle" d ON d."articleId" = k."articleId")`;
 }
 
 export interface CollectionRow {

@@ -91,7 +91,9 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
   r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
     const { tree, section, ids } = await sectionIds(params.slug);
     const rows = await frontRows(ctx.prisma, section.id, ids, query.limit);
-    const list = rows.filter((x) => x.src === "list");
+    // Newest first; ISO timestamps of one format compare as strings.
+    const key = (x: ItemRow) => `${x.item.publishedAt ?? ""} ${String(x.articleId).padStart(10, "0")}`;
+    const list = rows.filter((x) => x.src === "list").sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
     const pick = rows.find((x) => x.src === "pinned") ?? rows.find((x) => x.src === "image") ?? list[0];
     const source = pick ? (pick.src === "list" ? "newest" : pick.src) : null;
     const stories = list.filter((x) => x.articleId !== pick?.articleId).slice(0, query.limit);

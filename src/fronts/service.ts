@@ -1,54 +1,11 @@
-// Section fronts and the Latest News strip.
-import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+// Pinning a section front's lead (the fronts and Latest News are read by src/delivery).
+import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { audit } from "../audit/service.ts";
 import { badRequest, notFound } from "../http/errors.ts";
-import { publicListSelect, type PublicListRow } from "../articles/service.ts";
 import { loadTree } from "../sections/service.ts";
 import { emit } from "../events/outbox.ts";
 import { key } from "../events/keys.ts";
-
-const live: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null };
-const newest = [{ publishedAt: "desc" as const }, { id: "desc" as const }];
-
-export async function latest(prisma: PrismaClient, limit: number) {
-  return prisma.article.findMany({ where: live, orderBy: newest, take: limit, select: publicListSelect });
-}
-
-export type LeadSource = "pinned" | "image" | "newest";
-
-/**
- * The lead is the editor-pinned story if it is live and in the section
- * (descendants included), else the newest story with a lead image, else the
- * newest story. The list follows it, never repeating it.
- */
-export async function sectionFront(prisma: PrismaClient, slug: string, limit: number) {
-  const tree = await loadTree(prisma);
-  const section = tree.bySlug.get(slug);
-  if (!section) throw notFound("Section");
-  const inSection: Prisma.ArticleWhereInput = { ...live, sectionId: { in: tree.descendantIds(section.id) } };
-  let lead: PublicListRow | null = null;
-  let source: LeadSource | null = null;
-  if (section.leadArticleId) {
-    lead = await prisma.article.findFirst({ where: { ...inSection, id: section.leadArticleId }, select: publicListSelect });
-    if (lead) source = "pinned";
-  }
-  if (!lead) {
-    lead = await prisma.article.findFirst({ where: { ...inSection, leadImageId: { not: null } }, orderBy: newest, select: publicListSelect });
-    if (lead) source = "image";
-  }
-  const stories = await prisma.article.findMany({
-    where: lead ? { ...inSection, id: { not: lead.id } } : inSection,
-    orderBy: newest,
-    take: lead ? limit : limit + 1,
-    select: publicListSelect,
-  });
-  if (!lead && stories.length) {
-    lead = stories.shift()!;
-    source = "newest";
-  }
-  return { tree, section, lead, source, stories: stories.slice(0, limit) };
-}
 
 export async function pinLead(prisma: PrismaClient, actor: Actor, sectionId: number, articleId: number | null) {
   return prisma.$transaction(async (tx) => {

@@ -1,21 +1,12 @@
-// The read beacon and the "Most Popular" ranking.
+// The read beacon ("Most Popular" is ranked by src/delivery from what it counts).
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { Prisma } from "../generated/prisma/client.ts";
 import { clientIp } from "../auth/middleware.ts";
 import { HttpError, notFound } from "../http/errors.ts";
-import { route, slugParams, slugSchema } from "../http/validate.ts";
-import { publicListSelect } from "../articles/service.ts";
-import { publicListItem } from "../articles/mappers.ts";
-import { publicView } from "../articles/presentation.ts";
-import { loadTree } from "../sections/service.ts";
-import { surrogateKeys } from "../delivery/response-cache.ts";
+import { route, slugParams } from "../http/validate.ts";
 
 const BOT_UA = /bot|crawl|spider|slurp|facebookexternalhit|preview|monitor|curl|wget|python-requests|go-http-client|java\/|headless/i;
-
-const HOUR_MS = 3_600_000;
-const WINDOWS = { "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS } as const;
 
 const SLUG_TTL_MS = 60_000;
 // Unknown slugs are remembered briefly too (a flood of 404 beacons should not
@@ -49,16 +40,9 @@ function slugCache(ttlMs: number, missingTtlMs: number, max: number) {
   };
 }
 
-const popularQuery = z.object({
-  window: z.enum(["24h", "7d", "30d"]).default("24h"),
-  section: slugSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(50).default(10),
-});
-
 export function viewRoutes(ctx: AppContext): Router {
   const r = Router();
   const slugs = slugCache(SLUG_TTL_MS, MISSING_SLUG_TTL_MS, SLUG_CACHE_MAX);
-  const view = publicView(ctx.config);
 
   async function publishedId(slug: string): Promise<number | null> {
     const now = Date.now();
@@ -88,39 +72,6 @@ export function viewRoutes(ctx: AppContext): Router {
     res.status(202).json(
       outcome === "counted" ? { counted: true } : { counted: false, reason: outcome === "capped" ? "address-limit" : "duplicate" },
     );
-  }));
-
-  r.get("/popular", route({ query: popularQuery }, async ({ query }, _req, res) => {
-    // Whole hour buckets: the one containing the window start counts in full.
-    const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
-    let sectionFilter = Prisma.empty;
-    if (query.section) {
-      const tree = await loadTree(ctx.prisma);
-      const s = tree.bySlug.get(query.section);
-      if (!s) throw notFound("Section");
-      sectionFilter = Prisma.sql`AND a."sectionId" IN (${Prisma.join(tree.descendantIds(s.id))})`;
-    }
-    const ranked = await ctx.prisma.$queryRaw<{ id: number; views: bigint }[]>`
-      SELECT v."articleId" AS id, SUM(v."views")::bigint AS views
-      FROM "ArticleViewHourly" v
-      JOIN "Article" a ON a.id = v."articleId"
-      WHERE v."hour" >= ${since.toISOString()}::timestamptz AND a.status = 'PUBLISHED' AND a."deletedAt" IS NULL ${sectionFilter}
-      GROUP BY v."articleId", a."publishedAt"
-      HAVING SUM(v."views") > 0
-      ORDER BY views DESC, a."publishedAt" DESC NULLS LAST, v."articleId" DESC
-      LIMIT ${query.limit}`;
-    // Filtered again: an article unpublished between the two queries drops out.
-    const articles = await ctx.prisma.article.findMany({
-      where: { id: { in: ranked.map((x) => x.id) }, status: "PUBLISHED", deletedAt: null },
-      select: publicListSelect,
-    });
-    const byId = new Map(articles.map((a) => [a.id, a]));
-    const data = ranked.flatMap(({ id, views }) => {
-      const a = byId.get(id);
-      return a ? [{ ...publicListItem(a, view), views: Number(views) }] : [];
-    });
-    surrogateKeys(res, ranked.map((x) => `article:${x.id}`));
-    res.json({ data, meta: { window: query.window, since: since.toISOString() } });
   }));
 
   return r;
