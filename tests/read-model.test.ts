@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { makeArticle, makeSection, publish, startTestApp, type TestApp } from "./support/harness.ts";
 import { statementsOf } from "./support/statements.ts";
 import { backfill, rebuildAll } from "../src/delivery/read-model.ts";
+import { publishDue } from "../src/articles/service.ts";
 
 let t: TestApp;
 before(async () => {
@@ -78,6 +79,20 @@ describe("read model rows follow the workflow", () => {
     assert.equal((await t.post(`/api/v1/admin/articles/${a.id}/purge`, {}, admin())).status, 204);
     assert.equal(await rowOf(a.id), undefined);
     assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).status, 404);
+  });
+
+  it("a scheduled article gets its row when the scheduler publishes it, not before", async () => {
+    const a = await makeArticle(t, { headline: "Embargoed", section: "asia" });
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    assert.equal((await t.post(`/api/v1/admin/articles/${a.id}/schedule`, { scheduledAt: inAnHour }, ed())).status, 200);
+    assert.equal(await rowOf(a.id), undefined, "scheduled: not public yet");
+    assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).status, 404);
+    // The embargo lifts: make it due, as time passing would.
+    await t.db.prisma.article.update({ where: { id: a.id }, data: { scheduledAt: new Date(Date.now() - 1000) } });
+    assert.deepEqual(await publishDue(t.db.prisma), [a.id]);
+    assert.equal((await rowOf(a.id))?.status, "PUBLISHED");
+    await t.events.poll();
+    assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).body.headline, "Embargoed");
   });
 
   it("a slug change moves the document: the old slug answers 404 at once", async () => {
