@@ -1,5 +1,6 @@
 // npm run bench [-- --articles N] [--pglite] [--keep] [--duration S] [--warmup S]
-//   [--connections C] [--log-level warn|info] [--no-build] [--start-timeout S]
+//   [--connections C] [--log-level warn|info] [--pool-size N] [--no-build] [--start-timeout S]
+//   [--cpu-prof DIR] [--only TEXT] [--report-only]
 //
 // Builds a news-sized corpus straight into a fresh database (a throw-away
 // schema on DATABASE_URL's PostgreSQL server, or with --pglite a PGlite data
@@ -37,9 +38,14 @@ const { values: args } = parseArgs({
     "no-build": { type: "boolean", default: false },
     "start-timeout": { type: "string", default: "600" },
     "report-only": { type: "boolean", default: false },
+    // Writes a V8 CPU profile of the Dateline process (whole run) into this directory.
+    "cpu-prof": { type: "string" },
+    only: { type: "string" },
   },
 });
 const ARTICLES = Number(args.articles);
+/** --only: run just the scenarios whose name contains this text (not recorded). */
+const selected = (name: string) => !args.only || name.includes(args.only);
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
@@ -233,7 +239,8 @@ async function main() {
   log(`starting Dateline (node dist/src/server.js, NODE_ENV=production, LOG_LEVEL=${env.LOG_LEVEL}) on ${HOST}:${port}`);
   const loadBefore = os.loadavg()[0];
   const tStart = Date.now();
-  const server = spawn(process.execPath, ["dist/src/server.js"], { cwd: REPO_ROOT, env, stdio: ["ignore", out, out] });
+  const nodeArgs = args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args["cpu-prof"])}`] : [];
+  const server = spawn(process.execPath, [...nodeArgs, "dist/src/server.js"], { cwd: REPO_ROOT, env, stdio: ["ignore", out, out] });
   children.add(server);
   await waitReady(server, port, Number(args["start-timeout"]) * 1000, serverLog);
   const startupSeconds = (Date.now() - tStart) / 1000;
@@ -260,24 +267,25 @@ async function main() {
 
   const scenarios: ScenarioResult[] = [];
   const pid = server.pid!;
-  const api = (name: string, opts: Partial<autocannon.Options> & { path?: string }, sample: string[], sampleHeaders: Record<string, string> = {}) =>
-    runScenario({ name, port, pid, ...opts, sample, sampleHeaders });
+  const api = async (name: string, opts: Partial<autocannon.Options> & { path?: string }, sample: string[], sampleHeaders: Record<string, string> = {}) => {
+    if (selected(name)) scenarios.push(await runScenario({ name, port, pid, ...opts, sample, sampleHeaders }));
+    return scenarios.find((s) => s.name === name);
+  };
 
-  scenarios.push(await api("article by random slug", {
+  await api("article by random slug", {
     requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/articles/${pick(slugs)}` }) }],
-  }, reserved.map((s) => `/api/v1/articles/${s}`)));
-  scenarios.push(await api("article by slug, 100 hot", {
+  }, reserved.map((s) => `/api/v1/articles/${s}`));
+  await api("article by slug, 100 hot", {
     requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/articles/${pick(hot)}` }) }],
-  }, hot.slice(0, 20).map((s) => `/api/v1/articles/${s}`)));
-  scenarios.push(await api("latest 20", { path: "/api/v1/latest?limit=20" }, Array(10).fill("/api/v1/latest?limit=20")));
-  scenarios.push(await api("section front", { path: "/api/v1/sections/desk-1/front" }, Array(10).fill("/api/v1/sections/desk-1/front")));
-  scenarios.push(await api("popular 24h", { path: "/api/v1/popular?window=24h" }, Array(10).fill("/api/v1/popular?window=24h")));
-  scenarios.push(await api("comments list", { path: `/api/v1/articles/${newest}/comments` }, Array(10).fill(`/api/v1/articles/${newest}/comments`)));
+  }, hot.slice(0, 20).map((s) => `/api/v1/articles/${s}`));
+  await api("latest 20", { path: "/api/v1/latest?limit=20" }, Array(10).fill("/api/v1/latest?limit=20"));
+  await api("section front", { path: "/api/v1/sections/desk-1/front" }, Array(10).fill("/api/v1/sections/desk-1/front"));
+  await api("popular 24h", { path: "/api/v1/popular?window=24h" }, Array(10).fill("/api/v1/popular?window=24h"));
+  await api("comments list", { path: `/api/v1/articles/${newest}/comments` }, Array(10).fill(`/api/v1/articles/${newest}/comments`));
   if (etag) {
     const s = await api("304 revalidation (hot article)", { path: hotPath, headers: { "if-none-match": etag } }, Array(10).fill(hotPath), { "if-none-match": etag });
-    const n304 = s.statusCounts["304"] ?? 0;
-    if (n304 !== s.responses) notes.push(`304 scenario: ${n304} of ${s.responses} responses were 304.`);
-    scenarios.push(s);
+    const n304 = s?.statusCounts["304"] ?? 0;
+    if (s && n304 !== s.responses) notes.push(`304 scenario: ${n304} of ${s.responses} responses were 304.`);
   }
   const rssAfter = rssMb(pid);
   const tStop = Date.now();
@@ -289,6 +297,7 @@ async function main() {
     ["ceiling: Express 5 res.send", "express", "/send"],
     ["ceiling: node:http", "http", "/"],
   ] as const) {
+    if (!selected(name)) continue;
     const c = spawn(process.execPath, [path.join(BENCH_DIR, "ceiling.mjs"), kind, bodyFile], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     children.add(c);
     const cport = await new Promise<number>((resolve, reject) => {
@@ -332,6 +341,10 @@ async function main() {
     notes,
   };
   printTable(record);
+  if (args.only) {
+    log("--only: a partial run, not recorded in bench/results or RESULTS.md");
+    return;
+  }
   const resultsDir = path.join(BENCH_DIR, "results");
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, `${record.label}.json`), JSON.stringify(record, null, 2) + "\n");
