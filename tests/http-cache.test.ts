@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { Writable } from "node:stream";
 import { pino } from "pino";
 import request from "supertest";
 import { createApp } from "../src/app.ts";
@@ -236,6 +237,33 @@ describe("the response cache's byte bound", () => {
     const again = await t.get(path);
     assert.ok(statementsOf(again) > 0, "a response larger than the cache is not stored");
     assert.match(again.headers.etag, STRONG, "but still gets its ETag");
+  });
+});
+
+describe("access logs of cache hits", () => {
+  const lines: { req?: { url?: string }; res?: { statusCode?: number } }[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ ACCESS_LOG_CACHE_HIT_SAMPLE: "0" }, { logger: pino({ level: "info" }, stream) });
+    await makeSection(t, "logged");
+  });
+  after(() => t.close());
+
+  it("with ACCESS_LOG_CACHE_HIT_SAMPLE=0 logs misses, writes and errors but not hits", async () => {
+    const logged = (url: string) => lines.filter((l) => l.req?.url === url).length;
+    await warm(t, "/api/v1/sections/logged/front");
+    await t.get("/api/v1/sections/logged/front", { headers: { "If-None-Match": '"x"' } });
+    await t.get("/api/v1/articles/nothing-here");
+    await new Promise((r) => setImmediate(r));
+    assert.equal(logged("/api/v1/sections/logged/front"), 1, "only the miss");
+    assert.equal(logged("/api/v1/articles/nothing-here"), 1, "errors are logged");
+    assert.ok(logged("/api/v1/admin/sections") >= 1, "writes are logged");
   });
 });
 

@@ -206,6 +206,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
 
     const hit = lru.get(cacheKey);
     if (hit) {
+      res.locals.cacheHit = true;
       for (const [name, value] of hit.headers) res.setHeader(name, value);
       setCachingHeaders(res, hit.etag, route.cacheControl, hit.keys, route.policy.varyAccept);
       if (notModified(req, hit.etag)) {
