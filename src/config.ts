@@ -139,6 +139,9 @@ export const configSchema = z
     EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     // Change events older than this are pruned, except any a durable consumer has not processed yet.
     EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    // The read model's periodic refresh (automatic recommendations): every this many ms (0: off), this many documents.
+    READ_MODEL_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+    READ_MODEL_REFRESH_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
     // The in-process cache of public responses (src/delivery/response-cache.ts), in bytes.
     DELIVERY_CACHE_MAX_BYTES: bytes.default(64 * 1024 * 1024),
     // Share of in-process cache hits (200/304 answered without the database) that get an access-log

@@ -19,7 +19,7 @@ import { DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts"
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
-import { backfill } from "./delivery/read-model.ts";
+import { backfill, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
@@ -220,8 +220,10 @@ async function main() {
   const connections = drainable(server);
 
   /** Everything after the last request, in order; also after a failed listen. */
+  let refresh: RefreshTimer | undefined;
   const release = async () => {
     await scheduler.stop();
+    await refresh?.stop();
     await events.stop();
     // Accepted views are written before the database closes, whatever happened before.
     await views.stop();
@@ -240,6 +242,9 @@ async function main() {
   views.start();
   await events.start();
   if (config.SCHEDULER_ENABLED) scheduler.start();
+  refresh = startRecommendationRefresh(db.prisma, logger, {
+    intervalMs: config.READ_MODEL_REFRESH_INTERVAL_MS, batch: config.READ_MODEL_REFRESH_BATCH,
+  });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   logger.info({ port }, `Dateline listening on http://localhost:${port} (docs at /docs)`);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { makeArticle, makeSection, publish, startTestApp, type TestApp } from "./support/harness.ts";
 import { statementsOf } from "./support/statements.ts";
-import { backfill, rebuildAll } from "../src/delivery/read-model.ts";
+import { backfill, rebuildAll, refreshRecommendations } from "../src/delivery/read-model.ts";
 import { publishDue } from "../src/articles/service.ts";
 
 let t: TestApp;
@@ -197,6 +197,26 @@ describe("documents that show other entities", () => {
     assert.equal(res.status, 200);
     assert.equal((await t.get(`/api/v1/articles/${a.slug}`)).body.section.name, "Sport");
     assert.equal((await t.get("/api/v1/articles?section=sports")).body.data[0].section.name, "Sport");
+  });
+});
+
+describe("periodic refresh of automatic recommendations", () => {
+  it("takes in a story published after the document was built, and says so to caches", async () => {
+    const tag = `later-${Date.now()}`;
+    const c = await live({ tags: [tag] });
+    const url = `/api/v1/articles/${c.slug}`;
+    const d = await live({ tags: [tag], headline: "Published later" });
+    assert.ok(!(await t.get(url)).body.related.some((r: { slug: string }) => r.slug === d.slug), "not rebuilt by d's publication");
+    const changed = await refreshRecommendations(t.db.prisma, 10_000);
+    assert.ok(changed.includes(c.id));
+    const [event] = await t.db.prisma.$queryRaw<{ keys: string[] }[]>`
+      SELECT keys FROM "ChangeEvent" WHERE type = 'read-model.refreshed' ORDER BY id DESC LIMIT 1`;
+    assert.ok(event.keys.includes(`article:${c.id}`));
+    await t.events.poll();
+    const rel = (await t.get(url)).body.related;
+    assert.equal(rel[0].slug, d.slug);
+    assert.equal(rel[0].automatic, true);
+    assert.deepEqual(await refreshRecommendations(t.db.prisma, 10_000), [], "nothing changed since");
   });
 });
 

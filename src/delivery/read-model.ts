@@ -17,13 +17,15 @@
 //   automatic) are rebuilt too, and their `article:<id>` keys are added to the
 //   event so caches drop them as well.
 //
-// Automatic recommendations (automaticRelated's rule, set-based here) are computed when a document is built: on the
-// article's own events, on the events of a story it recommends (above), and
-// by `npm run read-model:rebuild`. A story published later enters another
-// article's automatic list at that article's next rebuild.
+// Automatic recommendations (automaticRelated's rule, set-based here) are
+// computed when a document is built: on the article's own events, on the events of a story it recommends (above), by a
+// bounded periodic refresh of the longest-unrefreshed documents
+// (READ_MODEL_REFRESH_INTERVAL_MS, READ_MODEL_REFRESH_BATCH: a story published
+// later enters other articles' automatic lists within one full cycle), and by
+// `npm run read-model:rebuild`.
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
+import { emit, registerProjection, type ChangeEventInput } from "../events/outbox.ts";
 import { publicArticleInclude } from "../articles/service.ts";
 import { approvedCommentCounts } from "../comments/service.ts";
 import type { MediaRef } from "../media/mappers.ts";
@@ -251,6 +253,8 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
   const editors = new Set<number>();
   const media = new Set<number>();
   for (const e of events) {
+    // The read model's own announcements (refreshRecommendations): already applied.
+    if (e.entityType === READ_MODEL_ENTITY) continue;
     const data = (e.data ?? {}) as Record<string, unknown>;
     if (e.entityType === "comment") {
       for (const id of [...keyIds(e.keys, "comments:"), ...keyIds(e.keys, "article:")]) recount.add(id);
@@ -290,6 +294,67 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
 registerProjection(project);
 
 const BATCH = 200;
+
+const READ_MODEL_ENTITY = "read-model";
+
+/**
+ * The bounded periodic refresh: rebuilds the `batch` longest-unrefreshed
+ * documents, so automatic recommendations pick up stories published since
+ * (a full cycle takes rows / batch intervals), and announces those whose
+ * document changed with one event carrying their `article:<id>` keys, so
+ * caches on every instance drop them. Instances share the work: rows being
+ * refreshed elsewhere are skipped (SKIP LOCKED).
+ */
+export async function refreshRecommendations(prisma: PrismaClient, batch: number): Promise<number[]> {
+  return prisma.$transaction(async (tx) => {
+    // Article rows first, as writers lock them (then the read model's rows);
+    // rows another instance or a writer holds are left for later.
+    const due = await tx.$queryRaw<{ id: number }[]>`
+      SELECT a.id FROM "Article" a
+       WHERE a.id IN (SELECT "articleId" FROM "PublishedArticle" ORDER BY "builtAt", "articleId" LIMIT ${batch})
+       ORDER BY a.id
+       FOR NO KEY UPDATE OF a SKIP LOCKED`;
+    const ids = due.map((d) => d.id);
+    if (!ids.length) return [];
+    const hash = () => tx.$queryRaw<{ id: number; h: string }[]>`
+      SELECT "articleId" AS id, md5(doc::text) AS h FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
+    const before = new Map((await hash()).map((r) => [r.id, r.h]));
+    await refresh(tx, ids);
+    const changed = (await hash()).filter((r) => before.get(r.id) !== r.h).map((r) => r.id);
+    if (changed.length) {
+      await emit(tx, {
+        type: "read-model.refreshed", entityType: READ_MODEL_ENTITY,
+        keys: changed.map((id) => `article:${id}`), data: { articles: changed },
+      });
+    }
+    return changed;
+  }, { timeout: 60_000 });
+}
+
+export interface RefreshTimer {
+  stop(): Promise<void>;
+}
+
+/** Runs refreshRecommendations every `intervalMs` (0: never). */
+export function startRecommendationRefresh(
+  prisma: PrismaClient, logger: Logger, opts: { intervalMs: number; batch: number },
+): RefreshTimer {
+  if (!opts.intervalMs) return { stop: async () => {} };
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = refreshRecommendations(prisma, opts.batch)
+      .catch((err) => logger.warn({ err }, "read model: periodic refresh failed"))
+      .finally(() => { running = undefined; });
+  }, opts.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 /** Builds the rows of publicly readable articles that have none (at start: content written before the read model, or without events). */
 export async function backfill(prisma: PrismaClient, logger?: Logger): Promise<number> {
