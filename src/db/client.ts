@@ -238,6 +238,9 @@ async function listenPostgres(
       await c.end().catch(() => {});
       return;
     }
+    // Listening alone must not keep a process alive (one that failed to start
+    // and never reached close(), a test that threw): whatever else it does does.
+    (c as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
     client = c;
     delay = RECONNECT_MIN_MS;
     if (!first) onNotify();
