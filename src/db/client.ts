@@ -8,7 +8,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import { countingAdapterFactory } from "./statements.ts";
+import { countingAdapterFactory, countStatements } from "./statements.ts";
 
 /** Runs SQL on one connection, outside Prisma (migrations, locks). */
 export interface RawConnection {
@@ -73,9 +73,12 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   const prisma = new PrismaClient({ adapter: countingAdapterFactory(adapter) });
   const conn: RawConnection = {
     async query(sql, params) {
+      countStatements();
       return (await pglite.query(sql, params)).rows as never;
     },
     async exec(sql) {
+      // One round trip, however many statements the script holds.
+      countStatements();
       await pglite.exec(sql);
     },
   };
@@ -159,8 +162,10 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       // Migrations and advisory-lock waits may rightly take longer than any
       // request: no statement or query timeout on this connection while it is lent.
       // (pg reads query_timeout from the query config; @types/pg does not list it.)
-      const untimed = (text: string, values?: unknown[]) =>
-        client.query({ text, values, query_timeout: NO_TIMEOUT_MS } as pg.QueryConfig);
+      const untimed = (text: string, values?: unknown[]) => {
+        countStatements();
+        return client.query({ text, values, query_timeout: NO_TIMEOUT_MS } as pg.QueryConfig);
+      };
       let broken: Error | undefined;
       try {
         if (statementTimeout) await untimed("SET statement_timeout = 0");

@@ -22,6 +22,11 @@ export function currentStatementScope(): StatementScope | undefined {
   return scopes.getStore();
 }
 
+/** Counts `n` statements sent outside Prisma (raw connections: migrations, locks, readiness). */
+export function countStatements(n = 1): void {
+  count(n);
+}
+
 function count(n = 1): void {
   const s = scopes.getStore();
   if (s) s.statements += n;
