@@ -7,6 +7,7 @@ declare module "autocannon" {
       path?: string;
       headers?: Record<string, string>;
       setupRequest?: (req: Request, context: Record<string, unknown>) => Request;
+      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
     }
     interface Options {
       url: string;

@@ -17,6 +17,8 @@ export interface ScenarioResult {
   /** From the Server-Timing `db` metric on a sample of responses; null when the header is absent. */
   statements: { min: number; max: number; mean: number; samples: number } | null;
   sampleStatuses: number[];
+  /** Article by random slug only: how many responses (warm-up and load) reported each statement count. */
+  statementsPerResponse?: Record<string, number>;
 }
 
 export interface RunRecord {
@@ -155,6 +157,11 @@ export function renderResults(runs: RunRecord[], before: RunRecord[] = []): stri
       lines.push(`| ${s.name} | ${s.reqPerSec} | ${s.p50} | ${s.p99} | ${s.responses} | ${codes} | ${s.bad} | ${s.errors} | ${s.timeouts} | ${s.maxRssMb} | ${isCeiling(s) ? "0 (no database)" : stmts(s)} |`);
     }
     lines.push("");
+    const mix = find(r, RANDOM)?.statementsPerResponse;
+    if (mix) {
+      const total = Object.values(mix).reduce((a, b) => a + b, 0);
+      lines.push(`- Article by random slug, SQL statements per response over the warm-up and the load (0 = in-process cache hit): ${Object.entries(mix).map(([k, v]) => `${k}: ${v} (${Math.round((v / total) * 100)} %)`).join(", ")}`, "");
+    }
     if (r.notes.length) {
       for (const n of r.notes) lines.push(`- Note: ${n}`);
       lines.push("");

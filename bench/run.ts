@@ -272,9 +272,25 @@ async function main() {
     return scenarios.find((s) => s.name === name);
   };
 
-  await api("article by random slug", {
-    requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/articles/${pick(slugs)}` }) }],
+  // Every response's statement count, to tell cache hits (0) from misses:
+  // only here, where no ceiling is compared (reading headers costs the load generator CPU).
+  const perResponse = new Map<string, number>();
+  const random = await api("article by random slug", {
+    requests: [{
+      setupRequest: (req) => ({ ...req, path: `/api/v1/articles/${pick(slugs)}` }),
+      onResponse: (_status, _body, _ctx, headers) => {
+        const st = headers["Server-Timing"] ?? headers["server-timing"];
+        const n = st === undefined ? "unknown" : String(statementsOf({ "server-timing": st }) ?? "unknown");
+        perResponse.set(n, (perResponse.get(n) ?? 0) + 1);
+      },
+    }],
   }, reserved.map((s) => `/api/v1/articles/${s}`));
+  if (random) {
+    // The warm-up's responses are counted too: the mix is what the server saw.
+    random.statementsPerResponse = Object.fromEntries([...perResponse].sort());
+    const total = [...perResponse.values()].reduce((a, b) => a + b, 0);
+    log(`article by random slug: statements per response over the warm-up and the load: ${[...perResponse].map(([k, v]) => `${k}: ${v} (${Math.round((v / total) * 100)} %)`).join(", ")}`);
+  }
   await api("article by slug, 100 hot", {
     requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/articles/${pick(hot)}` }) }],
   }, hot.slice(0, 20).map((s) => `/api/v1/articles/${s}`));
