@@ -123,7 +123,7 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
         logger.info("seeded demo content into the empty database");
       }
       // Articles published before the read model existed, or written without an event.
-      await backfill(db.prisma, logger);
+      await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();

@@ -356,53 +356,52 @@ export function startRecommendationRefresh(
   };
 }
 
-/** Builds the rows of publicly readable articles that have none (at start: content written before the read model, or without events). */
-export async function backfill(prisma: PrismaClient, logger?: Logger): Promise<number> {
-  let total = 0;
-  let after = 0;
-  for (;;) {
-    const missing = await prisma.$queryRaw<{ id: number }[]>`
-      SELECT a.id FROM "Article" a
-       WHERE a.id > ${after} AND a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
-         AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
-       ORDER BY a.id LIMIT ${BATCH}`;
-    if (!missing.length) break;
-    const ids = missing.map((m) => m.id);
-    await prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${ids}::int[]) FOR SHARE`;
-      await refresh(tx, ids);
-    }, { timeout: 60_000 });
-    total += ids.length;
-    after = ids[ids.length - 1];
-  }
-  if (total) logger?.info({ articles: total }, "read model: built rows for published articles that had none");
-  return total;
+/** Builds the rows of `ids` in batches, `concurrency` transactions at a time (PostgreSQL: several connections). */
+async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: number, logger?: Logger): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const batch = ids.slice(next, next + BATCH);
+      next += BATCH;
+      await prisma.$transaction(async (tx) => {
+        // Writers lock an article's row first (FOR UPDATE): this waits for them
+        // and holds them off, so a document is never rebuilt from a read older
+        // than a concurrent writer's projection.
+        await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
+        await refresh(tx, batch);
+      }, { timeout: 120_000 });
+      done += batch.length;
+      if (ids.length > BATCH) logger?.info({ built: done, of: ids.length }, "read model: building");
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}
+
+/**
+ * Builds the rows of publicly readable articles that have none (at start:
+ * content written before the read model existed, or without events).
+ */
+export async function backfill(prisma: PrismaClient, logger?: Logger, concurrency = 1): Promise<number> {
+  const missing = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT a.id FROM "Article" a
+     WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
+       AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
+     ORDER BY a.id`;
+  if (!missing.length) return 0;
+  await buildInBatches(prisma, missing.map((m) => m.id), concurrency, logger);
+  logger?.info({ articles: missing.length }, "read model: built rows for published articles that had none");
+  return missing.length;
 }
 
 /** Rebuilds every row (and removes rows of articles no longer public): `npm run read-model:rebuild`. */
-export async function rebuildAll(prisma: PrismaClient, logger?: Logger): Promise<number> {
+export async function rebuildAll(prisma: PrismaClient, logger?: Logger, concurrency = 1): Promise<number> {
   const stale = await prisma.$executeRaw`
     DELETE FROM "PublishedArticle" p USING "Article" a
      WHERE a.id = p."articleId" AND (a."deletedAt" IS NOT NULL OR a.status NOT IN ('PUBLISHED', 'ARCHIVED'))`;
-  let total = 0;
-  let after = 0;
-  for (;;) {
-    const batch = await prisma.$queryRaw<{ id: number }[]>`
-      SELECT id FROM "Article" WHERE id > ${after} AND status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL
-       ORDER BY id LIMIT ${BATCH}`;
-    if (!batch.length) break;
-    const ids = batch.map((b) => b.id);
-    await prisma.$transaction(async (tx) => {
-      // Writers lock an article's row first (FOR UPDATE): this waits for them
-      // and holds them off, so a document is never rebuilt from a read older
-      // than a concurrent writer's projection.
-      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${ids}::int[]) FOR SHARE`;
-      await refresh(tx, ids);
-    }, { timeout: 60_000 });
-    total += ids.length;
-    after = ids[ids.length - 1];
-    logger?.info({ rebuilt: total }, "read model: rebuilding");
-  }
-  logger?.info({ articles: total, removed: stale }, "read model: rebuilt");
-  return total;
+  const all = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT id FROM "Article" WHERE status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL ORDER BY id`;
+  await buildInBatches(prisma, all.map((a) => a.id), concurrency, logger);
+  logger?.info({ articles: all.length, removed: stale }, "read model: rebuilt");
+  return all.length;
 }

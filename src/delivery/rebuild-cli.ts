@@ -16,10 +16,11 @@ try {
   const logger = pino({ level: config.LOG_LEVEL });
   const dataDir = path.join(config.DATA_DIR, "pglite");
   const lock = config.DATABASE_URL ? undefined : lockDataDir(dataDir);
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize: 2 });
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize: 4 });
   try {
     await migrate(db, (m) => logger.info(m));
-    const n = await rebuildAll(db.prisma, logger);
+    // Four transactions at a time on PostgreSQL; PGlite is one connection.
+    const n = await rebuildAll(db.prisma, logger, db.kind === "postgresql" ? 4 : 1);
     console.log(`rebuilt ${n} published article document(s) on ${db.kind}`);
   } finally {
     await db.close();
