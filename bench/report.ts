@@ -19,6 +19,8 @@ export interface ScenarioResult {
   sampleStatuses: number[];
   /** Article by random slug only: how many responses (warm-up and load) reported each statement count. */
   statementsPerResponse?: Record<string, number>;
+  /** Share (%) of the machine's CPU capacity during the load: the server, autocannon (the bench process), everything else (PostgreSQL included). */
+  cpuShare?: { server: number; loadGenerator: number; other: number };
 }
 
 export interface RunRecord {
@@ -150,11 +152,11 @@ export function renderResults(runs: RunRecord[], before: RunRecord[] = []): stri
     if (r.loadAverage) lines.push(`- 1-minute load average ${r.loadAverage.atStart} when Dateline started, ${r.loadAverage.atEnd} at the end (${r.machine.nproc} CPUs; above that, other processes competed with the benchmark)`);
     lines.push(`- ${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up then ${r.settings.durationSeconds} s per scenario; LOG_LEVEL=${r.settings.logLevel}${r.settings.poolSize ? `, DATABASE_POOL_SIZE=${r.settings.poolSize}` : ""}; article response ${r.articleBytes} bytes`);
     lines.push("");
-    lines.push("| scenario | req/s | p50 ms | p99 ms | responses | status codes | not 2xx/3xx | errors (incl. timeouts) | timeouts | max RSS MB | SQL statements / request |");
-    lines.push("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|");
+    lines.push("| scenario | req/s | p50 ms | p99 ms | responses | status codes | not 2xx/3xx | errors (incl. timeouts) | timeouts | max RSS MB | SQL statements / request | CPU %: server / autocannon / other |");
+    lines.push("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|");
     for (const s of r.scenarios) {
       const codes = Object.entries(s.statusCounts).map(([c, n]) => `${c}: ${n}`).join(", ");
-      lines.push(`| ${s.name} | ${s.reqPerSec} | ${s.p50} | ${s.p99} | ${s.responses} | ${codes} | ${s.bad} | ${s.errors} | ${s.timeouts} | ${s.maxRssMb} | ${isCeiling(s) ? "0 (no database)" : stmts(s)} |`);
+      lines.push(`| ${s.name} | ${s.reqPerSec} | ${s.p50} | ${s.p99} | ${s.responses} | ${codes} | ${s.bad} | ${s.errors} | ${s.timeouts} | ${s.maxRssMb} | ${isCeiling(s) ? "0 (no database)" : stmts(s)} | ${s.cpuShare ? `${s.cpuShare.server} / ${s.cpuShare.loadGenerator} / ${s.cpuShare.other}` : "—"} |`);
     }
     lines.push("");
     const mix = find(r, RANDOM)?.statementsPerResponse;
@@ -184,6 +186,7 @@ export function renderResults(runs: RunRecord[], before: RunRecord[] = []): stri
     "- **latest 20**: `GET /api/v1/latest?limit=20`; **section front**: `GET /api/v1/sections/desk-1/front`; **popular 24h**: `GET /api/v1/popular?window=24h`; **comments list**: `GET /api/v1/articles/<newest>/comments` (about 400 approved comments).",
     "- **304 revalidation**: the hot article with `If-None-Match: <its ETag>`; the run checks with node:http that it answers 304 and counts the 304s.",
     "- **ceilings**: the hot article's exact bytes from a minimal Express 5 app (`res.json` of the parsed document, and `res.send` of the bytes) and from a bare `node:http` server, each its own process, no database.",
+    "- CPU %: shares of the whole machine's CPU capacity (all cores = 100) during the measured load, from /proc: the server process, the bench process (autocannon), and everything else (PostgreSQL's backends serving the server, and any other work on the machine: a large \"other\" on the ceilings means the run was disturbed).",
     "- RSS: the server process's VmRSS from /proc, sampled every 200 ms during the load (max). SQL statements per request: the `Server-Timing: db;desc=\"<n> statements\"` header on a sample of responses taken right after the warm-up (\"unknown\" when the server does not send it).",
     "",
   );

@@ -128,6 +128,24 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
+/** Busy and total jiffies of the whole machine (/proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+/** utime + stime of a process, in jiffies. */
+function processCpu(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
 function machine() {
@@ -431,11 +449,23 @@ async function runScenario(o: {
     maxRss = Math.max(maxRss, rssMb(o.pid) ?? 0);
   }, 200);
   let r: autocannon.Result;
+  // CPU used during the load by the server, by this process (autocannon) and by everything else on the machine.
+  const cpu0 = { m: machineCpu(), server: processCpu(o.pid), self: processCpu(process.pid) };
   try {
     r = await autocannon({ ...opts, duration: DURATION });
   } finally {
     clearInterval(timer);
   }
+  const cpu1 = { m: machineCpu(), server: processCpu(o.pid), self: processCpu(process.pid) };
+  const capacity = cpu1.m.total - cpu0.m.total || 1;
+  const share = (x: number) => Math.round((x / capacity) * 100);
+  const serverCpu = cpu1.server - cpu0.server, selfCpu = cpu1.self - cpu0.self;
+  const cpuShare = {
+    server: share(serverCpu),
+    loadGenerator: share(selfCpu),
+    // PostgreSQL's backends count here too (they serve the server under test).
+    other: share(Math.max(0, cpu1.m.busy - cpu0.m.busy - serverCpu - selfCpu)),
+  };
   maxRss = Math.max(maxRss, rssMb(o.pid) ?? 0);
   const statusCounts: Record<string, number> = {};
   for (const [code, v] of Object.entries((r as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statusCounts[code] = v.count;
@@ -454,8 +484,9 @@ async function runScenario(o: {
     maxRssMb: maxRss,
     statements: statements.length ? { min: Math.min(...statements), max: Math.max(...statements), mean: +(statements.reduce((a, b) => a + b, 0) / statements.length).toFixed(2), samples: statements.length } : null,
     sampleStatuses: [...sampleStatus],
+    cpuShare,
   };
-  log(`${o.name}: ${res.reqPerSec} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, bad ${bad}, errors ${r.errors}, timeouts ${r.timeouts}, RSS ${maxRss} MB, statements ${fmtStatements(res)}`);
+  log(`${o.name}: ${res.reqPerSec} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, bad ${bad}, errors ${r.errors}, timeouts ${r.timeouts}, RSS ${maxRss} MB, statements ${fmtStatements(res)}; CPU % of ${os.availableParallelism()} cores: server ${cpuShare.server}, autocannon ${cpuShare.loadGenerator}, other ${cpuShare.other}`);
   return res;
 }
 
