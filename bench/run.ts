@@ -238,6 +238,8 @@ async function main() {
   const out = fs.openSync(serverLog, "a");
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    // e.g. NODE_OPTIONS=--trace-deprecation npm run bench
+    ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
     NODE_ENV: "production",
     HOST,
     PORT: String(port),
