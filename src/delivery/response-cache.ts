@@ -191,7 +191,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       res.setHeader("Surrogate-Key", keys.join(" "));
       res.setHeader("Cache-Tag", keys.join(","));
     }
-    if (varyAccept) res.setHeader("Vary", "Accept");
+    // Appended: CORS with a list of origins has already set Vary: Origin.
+    if (varyAccept) res.vary("Accept");
   }
 
   const middleware: RequestHandler = (req, res, next) => {
