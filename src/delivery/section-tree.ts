@@ -9,9 +9,13 @@ import { loadTree, type SectionRow, type SectionTree } from "../sections/service
 
 const MISS_RELOAD_MS = 1000;
 
-/** Events after which the tree (names, parents, order, pinned leads) may differ. */
+/**
+ * Events after which the tree (names, parents, order, pinned leads) may
+ * differ. Not every event naming `section:<id>`: article events carry those
+ * keys too, and must not cost each instance a reload.
+ */
 export const touchesSections = (e: Pick<CommittedEvent, "entityType" | "keys">) =>
-  e.entityType === "section" || e.keys.some((k) => k === "sections" || k.startsWith("section:") || k.startsWith("front:"));
+  e.entityType === "section" || e.keys.includes("sections");
 
 export class LiveSectionTree {
   private tree: SectionTree | undefined;
