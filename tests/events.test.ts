@@ -359,12 +359,32 @@ describe("notifications reach the bus without polling", () => {
   after(async () => t?.close());
 
   test("an event committed on this instance reaches its own subscribers", { timeout: 30_000 }, async () => {
-    const a = await makeArticle(t, { headline: "Local", section: "world" });
-    const got = nextEvent(t.events, "article.published");
-    await publish(t, a.id);
+    // Appended directly, not through an HTTP write (whose route reads the bus
+    // right after its commit): only the notification can deliver it.
+    const got = nextEvent(t.events, "test.local");
+    await t.db.prisma.$transaction((tx) => emit(tx, { type: "test.local", entityType: "article", entityId: 7, keys: ["article:7"] }));
     const e = await got;
-    assert.equal(e.entityId, a.id);
-    assert.ok(e.keys.includes(`article:${a.id}`));
+    assert.equal(e.entityId, 7);
+    assert.deepEqual(e.keys, ["article:7"]);
+  });
+
+  test("a subscriber added while a batch is handed out gets only later events", { timeout: 30_000 }, async () => {
+    const late: string[] = [];
+    const added = new Promise<void>((resolve) => {
+      const off = t.events.subscribe((events) => {
+        if (!events.some((e) => e.type === "test.before")) return;
+        off();
+        t.events.subscribe((more) => void late.push(...more.map((e) => e.type)));
+        resolve();
+      });
+    });
+    await t.db.prisma.$transaction((tx) => emit(tx, { type: "test.before", entityType: "article", entityId: 1, keys: [] }));
+    await added;
+    const got = nextEvent(t.events, "test.after");
+    await t.db.prisma.$transaction((tx) => emit(tx, { type: "test.after", entityType: "article", entityId: 1, keys: [] }));
+    await got;
+    assert.ok(late.includes("test.after"));
+    assert.ok(!late.includes("test.before"), "no event from before it subscribed");
   });
 
   test("an event committed through instance A reaches instance B's bus", { skip: !onPostgres && "needs two connections (PostgreSQL)", timeout: 30_000 }, async () => {
@@ -378,6 +398,39 @@ describe("notifications reach the bus without polling", () => {
         await publish(t, a.id);
         assert.equal((await got).entityId, a.id);
       }
+    } finally {
+      await busB.stop();
+      await peer.close();
+    }
+  });
+});
+
+describe("a lost listening connection", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ EVENTS_POLL_INTERVAL_MS: "60000" });
+    await makeSection(t, "world");
+  });
+  after(async () => t?.close());
+
+  test("reconnects and LISTENs again; what committed meanwhile still arrives", { skip: !onPostgres && "PostgreSQL only", timeout: 30_000 }, async () => {
+    const peer = await t.openPeer();
+    const busB = createEventBus(peer, silent, { pollIntervalMs: 60_000 });
+    try {
+      await busB.start();
+      const a = await makeArticle(t, { headline: "After the outage", section: "world" });
+      const b = await makeArticle(t, { headline: "And after that", section: "world" });
+      const [{ n }] = await t.db.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+        `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`, `dateline-listener:${t.schema}`);
+      assert.ok(Number(n) >= 2, "both instances' listeners were found");
+      // Committed while B's listener may still be down: the reconnect reads it.
+      const first = nextEvent(busB, "article.published");
+      await publish(t, a.id);
+      assert.equal((await first).entityId, a.id);
+      // And notifications work again on the new connection.
+      const second = nextEvent(busB, "article.published");
+      await publish(t, b.id);
+      assert.equal((await second).entityId, b.id);
     } finally {
       await busB.stop();
       await peer.close();

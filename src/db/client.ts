@@ -149,7 +149,9 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     kind: "postgresql",
     prisma,
     async listen(channel, onNotify, onError) {
-      const stop = await listenPostgres(url, connectTimeout, channel, onNotify, onError);
+      // Named, so an operator can tell it in pg_stat_activity from pooled connections.
+      const name = `dateline-listener${schema ? `:${schema}` : ""}`;
+      const stop = await listenPostgres(url, name, connectTimeout, channel, onNotify, onError);
       const once = async () => {
         listeners.delete(once);
         await stop();
@@ -205,7 +207,7 @@ const RECONNECT_MAX_MS = 10_000;
  * (the caller's polling covers the gap).
  */
 async function listenPostgres(
-  url: string, connectTimeoutMs: number, channel: string,
+  url: string, applicationName: string, connectTimeoutMs: number, channel: string,
   onNotify: (payload?: string) => void, onError?: (err: Error) => void,
 ): Promise<() => Promise<void>> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
@@ -215,7 +217,9 @@ async function listenPostgres(
   let delay = RECONNECT_MIN_MS;
 
   const connect = async (first: boolean): Promise<void> => {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+    const c = new pg.Client({
+      connectionString: url, application_name: applicationName, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true,
+    });
     let lost = false;
     const onLost = (err?: Error) => {
       if (lost) return;

@@ -64,7 +64,10 @@ export function createEventBus(source: Database | PrismaClient, logger: Logger, 
       if (!rows.length) return;
       const events: CommittedEvent[] = rows.map((r) => ({ ...r, id: Number(r.id) }));
       lastId = events[events.length - 1].id;
-      for (const fn of subscribers) {
+      // A snapshot: one that subscribes while this batch is handed out gets
+      // only later events (a Set's iterator would visit it too).
+      for (const fn of [...subscribers]) {
+        if (!subscribers.has(fn)) continue;
         try {
           await fn(events);
         } catch (err) {
