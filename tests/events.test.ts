@@ -5,6 +5,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
+import request from "supertest";
+import sharp from "sharp";
 import { startTestApp, makeSection, makeArticle, publish, type TestApp } from "./support/harness.ts";
 import { createEventBus, type CommittedEvent } from "../src/events/bus.ts";
 import { createConsumer } from "../src/events/consumers.ts";
@@ -210,6 +212,24 @@ describe("change events from writes", () => {
     }));
     assert.equal(deactivated.type, "editor.deactivated");
     assert.deepEqual(deactivated.keys, [`article:${pub.id}`]);
+  });
+
+  test("media: deleting an unused image appends media.deleted (no public response showed it); an image in use is refused and appends nothing", async () => {
+    const upload = async () => {
+      const png = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#808080" } }).png().toBuffer();
+      const res = await request(t.server).post("/api/v1/admin/media").set("Authorization", `Bearer ${t.editor.token}`)
+        .attach("file", png, { filename: "x.png", contentType: "image/png" });
+      assert.equal(res.status, 201, res.text);
+      return res.body.id as number;
+    };
+    const unused = await upload();
+    const used = await upload();
+    await makeArticle(t, { headline: "Pictured", section: "world", leadImage: used });
+    const deleted = only(await eventsOf(t, async () => ok(await t.del(`/api/v1/admin/media/${unused}`, { token: t.editor.token }), 204)));
+    assert.equal(deleted.type, "media.deleted");
+    assert.equal(deleted.entityId, unused);
+    assert.deepEqual(deleted.keys, []);
+    assert.deepEqual(await eventsOf(t, async () => assert.equal((await t.del(`/api/v1/admin/media/${used}`, { token: t.editor.token })).status, 409)), []);
   });
 
   test("collections and their items", async () => {
