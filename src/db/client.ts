@@ -20,6 +20,14 @@ export interface RawConnection {
 export interface Database {
   kind: "pglite" | "postgresql";
   prisma: PrismaClient;
+  /**
+   * One read-only statement for the delivery side's hot path, outside Prisma:
+   * Prisma's per-query compile-and-map cost was most of a cache-missing
+   * article read. PostgreSQL: straight to the pool. PGlite: through Prisma,
+   * because PGlite is one connection and only Prisma knows when one of its
+   * interactive transactions holds it.
+   */
+  read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Gives `fn` one dedicated connection for its whole run. */
   withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
   /**
@@ -85,6 +93,7 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   return {
     kind: "pglite",
     prisma,
+    read: (sql, params = []) => prisma.$queryRawUnsafe(sql, ...params),
     // A PGlite instance is a single connection already.
     withConnection: (fn) => fn(conn),
     // PGlite delivers a notification to its own listeners when the notifying transaction commits.
@@ -148,6 +157,10 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   return {
     kind: "postgresql",
     prisma,
+    async read(sql, params) {
+      countStatements();
+      return (await pool.query(sql, params as unknown[])).rows;
+    },
     async listen(channel, onNotify, onError) {
       // Named, so an operator can tell it in pg_stat_activity from pooled connections.
       const name = `dateline-listener${schema ? `:${schema}` : ""}`;

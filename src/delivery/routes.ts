@@ -47,7 +47,7 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
 
   // 1 statement.
   const article = async (slug: string, res: Response) => {
-    const row = await articleBySlug(ctx.prisma, slug, statuses);
+    const row = await articleBySlug(ctx.db, slug, statuses);
     if (!row) throw notFound("Article");
     // Everything the page shows: the article, its comment count, its section and the related headlines.
     surrogateKeys(res, [`article:${row.doc.id}`, `comments:${row.doc.id}`, `section:${row.doc.sectionId}`,
