@@ -171,6 +171,10 @@ export function createApp(ctx: AppContext): express.Express {
   // --- public read API: any origin; GETs cached in process, by CDNs and
   // browsers as src/delivery/response-cache.ts says, anything else no-store ---
   const responseCache = createResponseCache(ctx.events, { maxBytes: config.DELIVERY_CACHE_MAX_BYTES });
+  // View counts raise no change events (one per read would flood them). The
+  // instance that wrote counts drops its Most Popular entries at once, at most
+  // once per flush interval; other instances refresh within the entry's TTL.
+  ctx.views.onWritten(() => responseCache.invalidate(["popular"]));
   const publicApi = express.Router();
   publicApi.use(publicCors, (_req, res, next) => {
     res.set("Cache-Control", "no-store");

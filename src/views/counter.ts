@@ -26,6 +26,8 @@ export interface ViewCounter {
   start(): void;
   /** Stops the timer and flushes what is buffered. */
   stop(): Promise<void>;
+  /** Calls `fn` after each flush that wrote counts (this instance's Most Popular cache drops its entries). */
+  onWritten(fn: () => void): void;
 }
 
 export interface ViewCounterOptions {
@@ -91,6 +93,7 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
   let lastPrune = clock();
 
   let timer: NodeJS.Timeout | undefined;
+  const written = new Set<() => void>();
   let tail: Promise<void> = Promise.resolve();
   let queued = 0;
 
@@ -191,6 +194,7 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
       }
     }
     logger.debug({ rows: rows.length }, "view counts written");
+    for (const fn of written) fn();
   }
 
   /** Flushes run one after another: a second call waits and then writes what arrived meanwhile. */
@@ -206,6 +210,9 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
   return {
     record,
     flush,
+    onWritten(fn) {
+      written.add(fn);
+    },
     start() {
       if (timer) return;
       timer = setInterval(() => {
