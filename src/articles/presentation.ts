@@ -9,6 +9,8 @@ export interface PublicView {
   apiUrl: string;
   timeZone: string;
   local: Intl.DateTimeFormat;
+  /** yyyy-mm-dd parts in the site's zone, for permalinks (building a formatter per call was ~5 % of a cache miss). */
+  date: Intl.DateTimeFormat;
 }
 
 export function publicView(config: Pick<Config, "MEDIA_BASE_URL" | "PUBLIC_SITE_URL" | "PERMALINK_PATTERN" | "PUBLIC_API_URL" | "SITE_TIMEZONE">): PublicView {
@@ -27,6 +29,7 @@ export function publicView(config: Pick<Config, "MEDIA_BASE_URL" | "PUBLIC_SITE_
       month: "long",
       day: "2-digit",
     }),
+    date: new Intl.DateTimeFormat("en-CA", { timeZone: config.SITE_TIMEZONE, year: "numeric", month: "2-digit", day: "2-digit" }),
   };
 }
 
@@ -39,7 +42,7 @@ export function formatLocal(view: PublicView, d: Date | null): string | null {
 
 function localDate(view: PublicView, d: Date) {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", { timeZone: view.timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
+    view.date
       .formatToParts(d)
       .map((x) => [x.type, x.value]),
   );
