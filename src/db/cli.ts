@@ -1,0 +1,26 @@
+// The shared frame of the one-shot commands (db:migrate, read-model:rebuild):
+// configuration, the PGlite data-directory lock (never open a directory
+// another process has open, like the server), the database, and a clean exit
+// with one line on a configuration or lock error.
+import path from "node:path";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { openDatabase, type Database } from "./client.ts";
+import { DataDirLockedError, lockDataDir } from "./lock.ts";
+
+export async function runWithDatabase(poolSize: number, fn: (db: Database, config: Config) => Promise<void>): Promise<void> {
+  try {
+    const config = loadConfig();
+    const dataDir = path.join(config.DATA_DIR, "pglite");
+    const lock = config.DATABASE_URL ? undefined : lockDataDir(dataDir);
+    const db = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize });
+    try {
+      await fn(db, config);
+    } finally {
+      await db.close();
+      lock?.release();
+    }
+  } catch (err) {
+    console.error(err instanceof ConfigError || err instanceof DataDirLockedError ? err.message : err);
+    process.exit(1);
+  }
+}
