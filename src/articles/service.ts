@@ -550,11 +550,10 @@ export async function restoreRevision(
     if (body instanceof HttpError) throw body;
     const c = rev.content as unknown as ArticleContent;
     // References may have gone since: drop missing editors and related stories.
-    const [editors, related, section] = await Promise.all([
-      tx.editor.findMany({ where: { id: { in: c.editors } }, select: { id: true } }),
-      tx.article.findMany({ where: { id: { in: c.related } }, select: { id: true } }),
-      tx.section.findUnique({ where: { slug: c.section }, select: { id: true } }),
-    ]);
+    // Sequential: overlapping queries on a transaction's one connection are deprecated in pg.
+    const editors = await tx.editor.findMany({ where: { id: { in: c.editors } }, select: { id: true } });
+    const related = await tx.article.findMany({ where: { id: { in: c.related } }, select: { id: true } });
+    const section = await tx.section.findUnique({ where: { slug: c.section }, select: { id: true } });
     const keepEditors = new Set(editors.map((e) => e.id));
     const keepRelated = new Set(related.map((r) => r.id));
     const input: ArticleInput = {

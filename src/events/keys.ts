@@ -65,14 +65,14 @@ export async function articleKeys(tx: Tx, before: ArticleState | null, after: Ar
     if (!s) continue;
     keys.push(key.section(s.sectionId), ...frontKeys(tree, s.sectionId), ...s.tags.map(key.tag));
   }
-  const [collections, referrers] = await Promise.all([
-    tx.collection.findMany({ where: { items: { some: { articleId: id } } }, select: { slug: true } }),
-    // Published stories that list this one under "We Recommend" show its headline.
-    tx.articleRelated.findMany({
-      where: { relatedId: id, article: { status: { in: VISIBLE }, deletedAt: null } },
-      select: { articleId: true },
-    }),
-  ]);
+  // One after the other: a transaction is one connection, and pg refuses
+  // (pg 9) or queues with a deprecation warning (pg 8) overlapping queries on it.
+  const collections = await tx.collection.findMany({ where: { items: { some: { articleId: id } } }, select: { slug: true } });
+  // Published stories that list this one under "We Recommend" show its headline.
+  const referrers = await tx.articleRelated.findMany({
+    where: { relatedId: id, article: { status: { in: VISIBLE }, deletedAt: null } },
+    select: { articleId: true },
+  });
   keys.push(...collections.map((c) => key.collection(c.slug)), ...referrers.map((r) => key.article(r.articleId)));
   return [...new Set(keys)];
 }
