@@ -3,6 +3,7 @@
 // Every key is mirrored, with its default, in .env.example.
 import net from "node:net";
 import { z } from "zod";
+import { LANGUAGE_TAG } from "./i18n/languages.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -126,6 +127,11 @@ export const configSchema = z
           return false;
         }
       }, "must be an IANA time zone such as Asia/Shanghai"),
+    // Discovery (issue 9): the site's language (BCP 47), and the publisher named in
+    // JSON-LD, feeds and the Google News sitemap.
+    SITE_LANGUAGE: z.string().regex(LANGUAGE_TAG, "must be a BCP 47 language tag such as en, zh-Hans or pt-BR").default("en"),
+    PUBLICATION_NAME: z.string().min(1).default("Dateline"),
+    PUBLISHER_LOGO_URL: z.url().optional(),
     MEDIA_MAX_BYTES: bytes.default(10 * 1024 * 1024),
     // Decoding costs memory and time by pixels, not bytes: a 70-byte PNG can claim 10^10.
     MEDIA_MAX_PIXELS: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50_000_000),
