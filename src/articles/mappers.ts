@@ -4,6 +4,7 @@ import { sectionRef } from "../sections/mappers.ts";
 import { publicImage, type MediaRef } from "../media/mappers.ts";
 import { formatLocal, shareLinks, type PublicView } from "./presentation.ts";
 import type { AdminArticleRow, PublicArticleRow, PublicListRow } from "./service.ts";
+import { alternateLinks, editorialWarnings, ldParts, newsArticleLd, type LdParts } from "./jsonld.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -29,8 +30,43 @@ export interface RelatedPick {
   kind: string;
 }
 
-export function publicArticle(a: PublicArticleRow, tree: SectionTree, view: PublicView, automatic: RelatedPick[] = []) {
+/** What the public article adds for languages and structured data (the read model's document carries it). */
+export interface LanguageFields {
+  /** Effective language (article, section chain, SITE_LANGUAGE). */
+  language: string;
+  /** Other published members of the translation group. */
+  alternates: { slug: string; sectionId: number; publishedAt: string | null; language: string }[];
+  /** Precomputed by the read model; computed here when absent (draft preview). */
+  ld?: LdParts;
+}
+
+export function publicArticle(
+  a: Omit<PublicArticleRow, "language"> & LanguageFields, tree: SectionTree, view: PublicView, automatic: RelatedPick[] = [],
+) {
   const picked = a.related.map((r) => ({ slug: r.related.slug, headline: r.related.headline, kind: r.related.kind, automatic: false }));
+  const links = shareLinks(view, a);
+  const alternates = alternateLinks(
+    view,
+    { slug: a.slug, sectionSlug: a.section.slug, publishedAt: a.publishedAt ?? a.updatedAt, language: a.language },
+    a.alternates.map((x) => ({
+      slug: x.slug, sectionSlug: tree.byId.get(x.sectionId)?.slug ?? "", language: x.language,
+      publishedAt: x.publishedAt ? new Date(x.publishedAt) : null,
+    })),
+  );
+  const jsonLd = newsArticleLd(view, {
+    ld: a.ld ?? ldParts(a),
+    summary: a.summary,
+    dateline: a.dateline,
+    source: a.source,
+    publishedAt: a.publishedAt,
+    updatedAt: a.updatedAt,
+    language: a.language,
+    sectionName: a.section.name,
+    canonical: links.canonical,
+    tags: a.tags.map((t) => t.tag.name),
+    leadImage: a.leadImage,
+    gallery: a.gallery.map((g) => g.media),
+  });
   return {
     slug: a.slug,
     headline: a.headline,
@@ -53,7 +89,10 @@ export function publicArticle(a: PublicArticleRow, tree: SectionTree, view: Publ
     related: picked.length ? picked : automatic.map((r) => ({ slug: r.slug, headline: r.headline, kind: r.kind, automatic: true })),
     commentCount: a.commentCount,
     commentsOpen: !a.commentsClosed && a.status === "PUBLISHED",
-    links: shareLinks(view, a),
+    links,
+    language: a.language,
+    alternates,
+    jsonLd,
   };
 }
 
@@ -71,10 +110,16 @@ export function adminArticle(a: AdminArticleRow, mediaBaseUrl = "") {
     kind: a.kind,
     status: a.status,
     publishedAt: iso(a.publishedAt),
+    // The public updatedAt: moves only on a significant update (null: publishedAt stands in).
+    editorialUpdatedAt: iso(a.editorialUpdatedAt),
     scheduledAt: iso(a.scheduledAt),
     reviewNote: a.reviewNote,
     deletedAt: iso(a.deletedAt),
     commentsClosed: a.commentsClosed,
+    // Own language (null: the section's, then SITE_LANGUAGE) and translation group (null: none).
+    language: a.language,
+    translationGroup: a.translationGroup,
+    warnings: editorialWarnings(a),
     version: a.version,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),

@@ -1,6 +1,7 @@
 // What a public payload needs beyond the row: where the site and images live,
 // the permalink pattern and the site's time zone. Built once from config.
 import type { Config } from "../config.ts";
+import { normalizeLanguage } from "../i18n/languages.ts";
 
 export interface PublicView {
   mediaBaseUrl: string;
@@ -11,10 +12,21 @@ export interface PublicView {
   local: Intl.DateTimeFormat;
   /** yyyy-mm-dd parts in the site's zone, for permalinks (building a formatter per call was ~5 % of a cache miss). */
   date: Intl.DateTimeFormat;
+  /** SITE_LANGUAGE, normalized (x-default of alternates). */
+  siteLanguage: string;
+  /** The publisher in JSON-LD (PUBLICATION_NAME, PUBLISHER_LOGO_URL). */
+  publicationName: string;
+  publisherLogoUrl?: string;
 }
 
-export function publicView(config: Pick<Config, "MEDIA_BASE_URL" | "PUBLIC_SITE_URL" | "PERMALINK_PATTERN" | "PUBLIC_API_URL" | "SITE_TIMEZONE">): PublicView {
+export function publicView(
+  config: Pick<Config, "MEDIA_BASE_URL" | "PUBLIC_SITE_URL" | "PERMALINK_PATTERN" | "PUBLIC_API_URL" | "SITE_TIMEZONE"> &
+    Partial<Pick<Config, "SITE_LANGUAGE" | "PUBLICATION_NAME" | "PUBLISHER_LOGO_URL">>,
+): PublicView {
   return {
+    siteLanguage: normalizeLanguage(config.SITE_LANGUAGE ?? "en"),
+    publicationName: config.PUBLICATION_NAME ?? "Dateline",
+    publisherLogoUrl: config.PUBLISHER_LOGO_URL,
     mediaBaseUrl: config.MEDIA_BASE_URL,
     siteUrl: config.PUBLIC_SITE_URL,
     permalink: config.PERMALINK_PATTERN,

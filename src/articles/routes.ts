@@ -8,6 +8,7 @@ import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugSchema } from "../http/validate.ts";
 import { adminArticle, publicArticle } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
+import { effectiveLanguage } from "../i18n/languages.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
   automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
@@ -25,7 +26,10 @@ export function publicArticleRoutes(ctx: AppContext): Router {
   const load = async (where: Parameters<typeof getArticlePublic>[1]) => {
     const { article, tree } = await getArticlePublic(ctx.prisma, where);
     const auto = article.related.length ? [] : await automaticRelated(ctx.prisma, article);
-    return publicArticle(article, tree, view, auto);
+    // As the read model builds it (src/delivery/read-model.ts); a draft lists no translations.
+    const language = effectiveLanguage(article.language, tree.languageOf(article.sectionId), view.siteLanguage);
+    const updatedAt = article.editorialUpdatedAt ?? article.publishedAt ?? article.updatedAt;
+    return publicArticle({ ...article, updatedAt, language, alternates: [] }, tree, view, auto);
   };
   // Draft preview: the token names exactly one article and nothing else.
   const previewParams = z.object({ token: z.string().min(1).max(2000) });

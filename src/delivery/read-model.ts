@@ -17,6 +17,19 @@
 //   automatic) are rebuilt too, and their `article:<id>` keys are added to the
 //   event so caches drop them as well.
 //
+// Languages and translations (issue 9): every document carries its effective
+// language (the article's own, else its section's or nearest ancestor
+// section's, else SITE_LANGUAGE; also in the "language" column for
+// `?language=`), and the other published members of its translation group
+// (`alternates`). Alternates stay reciprocal: when an article's appearance
+// there (published or not, group, slug, language, section, publication time)
+// changes, the documents of its old and new group members are rebuilt in the
+// same projection and their `article:<id>` keys added to the event. A change
+// of a section's language (or a move under another language) rebuilds the
+// documents of the articles that inherit it. SITE_LANGUAGE is configuration:
+// the start-up backfill rebuilds every document whose language differs from
+// the one the current setting gives.
+//
 // Automatic recommendations (automaticRelated's rule, set-based here) are
 // computed when a document is built: on the article's own events, on the events of a story it recommends (above), by a
 // bounded periodic refresh of the longest-unrefreshed documents
@@ -29,10 +42,36 @@ import { emit, registerProjection, type ChangeEventInput } from "../events/outbo
 import { publicArticleInclude } from "../articles/service.ts";
 import { approvedCommentCounts } from "../comments/service.ts";
 import type { MediaRef } from "../media/mappers.ts";
+import { LANGUAGE_TAG, effectiveLanguage, normalizeLanguage } from "../i18n/languages.ts";
+import { loadTree, type SectionTree } from "../sections/service.ts";
+import { ldParts, type LdParts } from "../articles/jsonld.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
 export type ImageRef = MediaRef & { id: number };
+
+/** Another published member of the article's translation group. */
+export interface AlternateDoc {
+  id: number;
+  slug: string;
+  sectionId: number;
+  publishedAt: string | null;
+  /** Effective language. */
+  language: string;
+}
+
+// The site language the projection falls back to. The server's configuration
+// comes from the environment, so that is the default; createApp (through
+// deliveryRoutes) sets it from its Config. One value per process.
+let siteLanguage = (() => {
+  const v = process.env.SITE_LANGUAGE;
+  return v && LANGUAGE_TAG.test(v) ? normalizeLanguage(v) : "en";
+})();
+
+/** Sets the SITE_LANGUAGE documents inherit when neither article nor section has a language. */
+export function configureReadModel(config: { SITE_LANGUAGE: string }): void {
+  siteLanguage = normalizeLanguage(config.SITE_LANGUAGE);
+}
 
 /** The config-independent public article; see render.ts for what is added at read time. */
 export interface ArticleDoc {
@@ -48,7 +87,16 @@ export interface ArticleDoc {
   kind: string;
   status: string;
   publishedAt: string | null;
+  /** The editorial modification time (editorialUpdatedAt, else publishedAt): the public `updatedAt`. */
   updatedAt: string;
+  /** Effective language (BCP 47). */
+  language: string;
+  /** Not public: the group id, so a rebuild knows the article's former group. */
+  translationGroup: string | null;
+  /** Other published members of the translation group (empty: no translations). */
+  alternates: AlternateDoc[];
+  /** The configuration-independent parts of the JSON-LD (see src/articles/jsonld.ts). */
+  ld: LdParts;
   commentsClosed: boolean;
   sectionId: number;
   editors: { editor: { name: string } }[];
@@ -84,6 +132,7 @@ interface Row {
   tagSlugs: string[];
   relatedIds: number[];
   commentCount: number;
+  language: string;
   doc: ArticleDoc;
   item: ItemDoc;
 }
@@ -125,6 +174,43 @@ async function automaticRelatedMany(db: Db, ids: number[], max = 6): Promise<Map
   return out;
 }
 
+type Member = AlternateDoc & { group: string };
+
+/** The published members of `groups` (indexed by "Article"."translationGroup"), with effective languages. */
+async function groupMembers(db: Db, tree: SectionTree, groups: string[]): Promise<Map<string, Member[]>> {
+  const out = new Map<string, Member[]>();
+  if (!groups.length) return out;
+  const rows = await db.$queryRaw<{ id: number; slug: string; sectionId: number; publishedAt: Date | null; language: string | null; group: string }[]>`
+    SELECT id, slug, "sectionId", "publishedAt", language, "translationGroup" AS "group" FROM "Article"
+     WHERE "translationGroup" = ANY(${groups}::text[]) AND status = 'PUBLISHED' AND "deletedAt" IS NULL
+     ORDER BY id`;
+  for (const r of rows) {
+    const list = out.get(r.group) ?? [];
+    list.push({
+      id: r.id, slug: r.slug, sectionId: r.sectionId, publishedAt: iso(r.publishedAt), group: r.group,
+      language: effectiveLanguage(r.language, tree.languageOf(r.sectionId), siteLanguage),
+    });
+    out.set(r.group, list);
+  }
+  return out;
+}
+
+/**
+ * The other members an article lists: one per language (hreflang allows no
+ * duplicates), the earliest published winning, and none in the article's own language.
+ */
+function alternatesOf(self: { id: number; language: string }, members: Member[]): AlternateDoc[] {
+  const seen = new Set([self.language]);
+  const out: AlternateDoc[] = [];
+  const sorted = [...members].sort((x, y) => (x.publishedAt ?? "").localeCompare(y.publishedAt ?? "") || x.id - y.id);
+  for (const m of sorted) {
+    if (m.id === self.id || seen.has(m.language)) continue;
+    seen.add(m.language);
+    out.push({ id: m.id, slug: m.slug, sectionId: m.sectionId, publishedAt: m.publishedAt, language: m.language });
+  }
+  return out.sort((x, y) => x.language.localeCompare(y.language));
+}
+
 /** Rows for those of `ids` that are publicly readable now, built from the normalized tables. */
 async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
   if (!ids.length) return [];
@@ -132,11 +218,15 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
     where: { id: { in: ids }, deletedAt: null, status: { in: [...PUBLIC_STATUSES] } },
     include: publicArticleInclude,
   });
+  if (!articles.length) return [];
   const counts = await approvedCommentCounts(db, articles.map((a) => a.id));
   const auto = await automaticRelatedMany(db, articles.filter((a) => !a.related.length).map((a) => a.id));
+  const tree = await loadTree(db);
+  const groups = await groupMembers(db, tree, [...new Set(articles.flatMap((a) => (a.translationGroup ? [a.translationGroup] : [])))]);
   const rows: Row[] = [];
   for (const a of articles) {
     const automatic = a.related.length ? [] : auto.get(a.id)!;
+    const language = effectiveLanguage(a.language, tree.languageOf(a.sectionId), siteLanguage);
     const doc: ArticleDoc = {
       id: a.id,
       slug: a.slug,
@@ -150,7 +240,11 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
       kind: a.kind,
       status: a.status,
       publishedAt: iso(a.publishedAt),
-      updatedAt: a.updatedAt.toISOString(),
+      updatedAt: (a.editorialUpdatedAt ?? a.publishedAt ?? a.updatedAt).toISOString(),
+      language,
+      translationGroup: a.translationGroup,
+      alternates: a.translationGroup ? alternatesOf({ id: a.id, language }, groups.get(a.translationGroup) ?? []) : [],
+      ld: ldParts(a),
       commentsClosed: a.commentsClosed,
       sectionId: a.sectionId,
       editors: a.editors.map((e) => ({ editor: { name: e.editor.name } })),
@@ -170,6 +264,7 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
       tagSlugs: doc.tags.map((t) => t.tag.slug),
       relatedIds: a.related.length ? a.related.map((r) => r.related.id) : automatic.map((r) => r.id),
       commentCount: counts.get(a.id) ?? 0,
+      language,
       doc,
       item: {
         id: a.id, slug: a.slug, headline: a.headline, summary: a.summary, kind: a.kind,
@@ -184,17 +279,67 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
 const shownAs = (r: { slug: string; status: string; headline: string; kind: string }) =>
   `${r.status === "PUBLISHED" ? "1" : "0"}\u0000${r.slug}\u0000${r.headline}\u0000${r.kind}`;
 
+/** What a translation's document shows of an article (alternates): when it changes, those documents are rebuilt. */
+const listedAs = (r: { status: string; group: string | null; slug: string; language: string | null; sectionId: number; publishedAt: string | null }) =>
+  r.status === "PUBLISHED" && r.group
+    ? [r.group, r.slug, r.language, r.sectionId, r.publishedAt ? new Date(r.publishedAt).getTime() : ""].join("\u0000")
+    : "";
+
+interface Refreshed {
+  /** Ids whose appearance in other documents' "We Recommend" changed. */
+  changed: number[];
+  /** Translations (not among `ids`) whose documents were rebuilt because their alternates changed. */
+  peers: number[];
+}
+
 /**
- * Rebuilds (or deletes) the rows of `ids`; returns the ids whose
- * appearance in other documents' "We Recommend" changed.
+ * Rebuilds (or deletes) the rows of `ids`, and those of their translations
+ * when what those list of them changed (unless `peers` is false: a caller
+ * rebuilding everything in batches).
  */
-async function refresh(db: Db, ids: number[]): Promise<number[]> {
+async function refresh(db: Db, ids: number[], opts: { peers?: boolean } = {}): Promise<Refreshed> {
   ids = [...new Set(ids)];
-  if (!ids.length) return [];
-  const before = await db.$queryRaw<{ articleId: number; slug: string; status: string; headline: string; kind: string }[]>`
-    SELECT "articleId", slug, status::text AS status, doc->>'headline' AS headline, kind::text AS kind
+  if (!ids.length) return { changed: [], peers: [] };
+  const before = await db.$queryRaw<{
+    articleId: number; slug: string; status: string; headline: string; kind: string;
+    group: string | null; language: string | null; sectionId: number; publishedAt: string | null;
+  }[]>`
+    SELECT "articleId", slug, status::text AS status, doc->>'headline' AS headline, kind::text AS kind,
+           doc->>'translationGroup' AS "group", language, "sectionId", doc->>'publishedAt' AS "publishedAt"
       FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
   const rows = await buildRows(db, ids);
+  await upsertRows(db, ids, rows);
+  const old = new Map(before.map((b) => [b.articleId, shownAs(b)]));
+  const now = new Map(rows.map((r) => [r.articleId, shownAs({ ...r, headline: r.doc.headline })]));
+  const changed = ids.filter((id) => old.get(id) !== now.get(id));
+  if (opts.peers === false) return { changed, peers: [] };
+  // The translations of an article whose listing changed (its former group's and its new one's) list it differently now.
+  const oldListed = new Map(before.map((b) => [b.articleId, b]));
+  const newListed = new Map(rows.map((r) => [r.articleId, r]));
+  const groups = new Set<string>();
+  for (const id of ids) {
+    const b = oldListed.get(id);
+    const r = newListed.get(id);
+    if ((b ? listedAs(b) : "") === (r ? listedAs({ ...r, group: r.doc.translationGroup }) : "")) continue;
+    if (b?.group) groups.add(b.group);
+    if (r?.doc.translationGroup) groups.add(r.doc.translationGroup);
+  }
+  const self = new Set(ids);
+  const peers = groups.size ? (await sameGroup(db, [...groups])).filter((id) => !self.has(id)) : [];
+  if (peers.length) await upsertRows(db, peers, await buildRows(db, peers));
+  return { changed, peers };
+}
+
+/** Published or archived articles of `groups` (indexed). */
+async function sameGroup(db: Db, groups: string[]): Promise<number[]> {
+  const rows = await db.$queryRaw<{ id: number }[]>`
+    SELECT id FROM "Article" WHERE "translationGroup" = ANY(${groups}::text[])
+       AND status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL`;
+  return rows.map((r) => r.id);
+}
+
+/** Writes `rows` (built for `ids`) and deletes the rows of those of `ids` that were not built. */
+async function upsertRows(db: Db, ids: number[], rows: Row[]): Promise<void> {
   const built = new Set(rows.map((r) => r.articleId));
   const gone = ids.filter((id) => !built.has(id));
   if (gone.length) await db.$executeRaw`DELETE FROM "PublishedArticle" WHERE "articleId" = ANY(${gone}::int[])`;
@@ -205,20 +350,18 @@ async function refresh(db: Db, ids: number[]): Promise<number[]> {
       WHERE slug = ANY(${rows.map((r) => r.slug)}::text[]) AND NOT ("articleId" = ANY(${rows.map((r) => r.articleId)}::int[]))`;
     await db.$executeRaw`
       INSERT INTO "PublishedArticle"
-        ("articleId", slug, status, "sectionId", kind, "publishedAt", "tagSlugs", "relatedIds", "commentCount", doc, item, "builtAt")
+        ("articleId", slug, status, "sectionId", kind, "publishedAt", "tagSlugs", "relatedIds", "commentCount", language, doc, item, "builtAt")
       SELECT x."articleId", x.slug, x.status::"ArticleStatus", x."sectionId", x.kind::"ArticleKind", x."publishedAt",
-             x."tagSlugs", x."relatedIds", x."commentCount", x.doc, x.item, now()
+             x."tagSlugs", x."relatedIds", x."commentCount", x.language, x.doc, x.item, now()
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
           "articleId" int, slug text, status text, "sectionId" int, kind text, "publishedAt" timestamptz,
-          "tagSlugs" text[], "relatedIds" int[], "commentCount" int, doc jsonb, item jsonb)
+          "tagSlugs" text[], "relatedIds" int[], "commentCount" int, language text, doc jsonb, item jsonb)
       ON CONFLICT ("articleId") DO UPDATE SET
         slug = EXCLUDED.slug, status = EXCLUDED.status, "sectionId" = EXCLUDED."sectionId", kind = EXCLUDED.kind,
         "publishedAt" = EXCLUDED."publishedAt", "tagSlugs" = EXCLUDED."tagSlugs", "relatedIds" = EXCLUDED."relatedIds",
-        "commentCount" = EXCLUDED."commentCount", doc = EXCLUDED.doc, item = EXCLUDED.item, "builtAt" = EXCLUDED."builtAt"`;
+        "commentCount" = EXCLUDED."commentCount", language = EXCLUDED.language, doc = EXCLUDED.doc, item = EXCLUDED.item,
+        "builtAt" = EXCLUDED."builtAt"`;
   }
-  const old = new Map(before.map((b) => [b.articleId, shownAs(b)]));
-  const now = new Map(rows.map((r) => [r.articleId, shownAs({ ...r, headline: r.doc.headline })]));
-  return ids.filter((id) => old.get(id) !== now.get(id));
 }
 
 /** Documents that show any of `ids` under "We Recommend" (automatic or picked, even when hidden now). */
@@ -252,6 +395,7 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
   const recount = new Set<number>();
   const editors = new Set<number>();
   const media = new Set<number>();
+  const languageSections = new Set<number>();
   for (const e of events) {
     // The read model's own announcements (refreshRecommendations): already applied.
     if (e.entityType === READ_MODEL_ENTITY) continue;
@@ -265,6 +409,17 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
     for (const id of keyIds(e.keys, "article:")) rebuild.add(id);
     if (e.entityType === "editor" && e.entityId) editors.add(e.entityId);
     if (e.entityType === "media" && e.entityId) media.add(e.entityId);
+    // Sections whose language changed (theirs, or an ancestor's through a move): see updateSection.
+    if (e.entityType === "section" && Array.isArray(data.languageSections)) {
+      for (const id of data.languageSections) if (typeof id === "number") languageSections.add(id);
+    }
+  }
+  if (languageSections.size) {
+    // The public documents that inherit the language: bounded by those sections' articles (sections are rare writes).
+    const rows = await db.$queryRaw<{ id: number }[]>`
+      SELECT a.id FROM "Article" a JOIN "PublishedArticle" p ON p."articleId" = a.id
+       WHERE a."sectionId" = ANY(${[...languageSections]}::int[]) AND a.language IS NULL`;
+    for (const r of rows) rebuild.add(r.id);
   }
   if (editors.size || media.size) {
     const rows = await db.$queryRaw<{ id: number }[]>`
@@ -280,13 +435,13 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
     for (const r of rows) rebuild.add(r.id);
   }
   const ids = [...rebuild];
-  const changed = await refresh(db, ids);
+  const { changed, peers } = await refresh(db, ids);
   const also = (await recommenders(db, changed)).filter((id) => !rebuild.has(id));
-  if (also.length) {
-    await refresh(db, also);
+  if (also.length) await refresh(db, also, { peers: false });
+  if (also.length || peers.length) {
     // Caches keyed by these documents must drop them too.
     const first = events[0];
-    first.keys = [...new Set([...first.keys, ...also.map((id) => `article:${id}`)])];
+    first.keys = [...new Set([...first.keys, ...[...also, ...peers].map((id) => `article:${id}`)])];
   }
   await recountComments(db, [...recount].filter((id) => !rebuild.has(id)));
 }
@@ -369,7 +524,8 @@ async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: 
         // and holds them off, so a document is never rebuilt from a read older
         // than a concurrent writer's projection.
         await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
-        await refresh(tx, batch);
+        // Translations are rebuilt by the caller (backfill) or are in the batches anyway (rebuildAll).
+        await refresh(tx, batch, { peers: false });
       }, { timeout: 120_000 });
       done += batch.length;
       if (ids.length > BATCH) logger?.info({ built: done, of: ids.length }, "read model: building");
@@ -380,7 +536,10 @@ async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: 
 
 /**
  * Builds the rows of publicly readable articles that have none (at start:
- * content written before the read model existed, or without events).
+ * content written before the read model existed, or without events), and
+ * rebuilds those whose language is not the effective one (documents built
+ * before languages existed, or SITE_LANGUAGE changed since), then the
+ * documents of their translations. Returns how many rows were missing.
  */
 export async function backfill(prisma: PrismaClient, logger?: Logger, concurrency = 1): Promise<number> {
   const missing = await prisma.$queryRaw<{ id: number }[]>`
@@ -388,9 +547,26 @@ export async function backfill(prisma: PrismaClient, logger?: Logger, concurrenc
      WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
      ORDER BY a.id`;
-  if (!missing.length) return 0;
-  await buildInBatches(prisma, missing.map((m) => m.id), concurrency, logger);
-  logger?.info({ articles: missing.length }, "read model: built rows for published articles that had none");
+  const tree = await loadTree(prisma);
+  const sections = [...tree.byId.keys()];
+  const stale = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT p."articleId" AS id FROM "PublishedArticle" p
+      JOIN "Article" a ON a.id = p."articleId"
+      LEFT JOIN unnest(${sections}::int[], ${sections.map((id) => tree.languageOf(id))}::text[]) AS s(id, language)
+        ON s.id = a."sectionId"
+     WHERE p.language IS DISTINCT FROM COALESCE(a.language, s.language, ${siteLanguage})
+     ORDER BY 1`;
+  const ids = [...missing, ...stale].map((m) => m.id);
+  if (!ids.length) return 0;
+  await buildInBatches(prisma, ids, concurrency, logger);
+  const built = new Set(ids);
+  const groups = await prisma.$queryRaw<{ group: string }[]>`
+    SELECT DISTINCT "translationGroup" AS "group" FROM "Article"
+     WHERE id = ANY(${ids}::int[]) AND "translationGroup" IS NOT NULL`;
+  const peers = groups.length ? (await sameGroup(prisma, groups.map((g) => g.group))).filter((id) => !built.has(id)) : [];
+  if (peers.length) await buildInBatches(prisma, peers, concurrency, logger);
+  if (missing.length) logger?.info({ articles: missing.length }, "read model: built rows for published articles that had none");
+  if (stale.length) logger?.info({ articles: stale.length, translations: peers.length }, "read model: rebuilt rows whose language changed");
   return missing.length;
 }
 

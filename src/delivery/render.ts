@@ -4,7 +4,7 @@
 // shaping, so a document renders exactly as the editorial path would.
 import { publicArticle, publicListItem } from "../articles/mappers.ts";
 import type { PublicView } from "../articles/presentation.ts";
-import type { PublicArticleRow, PublicListRow } from "../articles/service.ts";
+import type { PublicListRow } from "../articles/service.ts";
 import type { SectionTree } from "../sections/service.ts";
 import type { ArticleDoc, ItemDoc } from "./read-model.ts";
 
@@ -25,7 +25,10 @@ export function renderArticle(
     publishedAt: date(d.publishedAt),
     updatedAt: new Date(d.updatedAt),
     section: sectionOf(tree, d.sectionId),
-  } as unknown as PublicArticleRow;
+    // Documents built before languages existed (until the start-up backfill rebuilds them).
+    language: d.language ?? view.siteLanguage,
+    alternates: d.alternates ?? [],
+  } as unknown as Parameters<typeof publicArticle>[0];
   return publicArticle(a, tree, view, d.automatic);
 }
 

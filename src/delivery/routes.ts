@@ -15,7 +15,7 @@ import { sectionRef } from "../sections/mappers.ts";
 import { LiveSectionTree } from "./section-tree.ts";
 import { renderArticle, renderItem } from "./render.ts";
 import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, popularRows, type ItemRow } from "./reads.ts";
-import "./read-model.ts";
+import { configureReadModel } from "./read-model.ts";
 import { surrogateKeys } from "./response-cache.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
@@ -32,6 +32,7 @@ const popularQuery = z.object({
 export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(ctx.prisma, ctx.events)): Router {
   const r = Router();
   const view = publicView(ctx.config);
+  configureReadModel(ctx.config);
   const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
 
   const items = async (res: Response, rows: ItemRow[]) => {

@@ -12,7 +12,7 @@ import { frontKeys, key, sectionKeys } from "../events/keys.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-export type SectionRow = Pick<Section, "id" | "slug" | "name" | "description" | "parentId" | "position" | "leadArticleId">;
+export type SectionRow = Pick<Section, "id" | "slug" | "name" | "description" | "parentId" | "position" | "leadArticleId" | "language">;
 
 export class SectionTree {
   readonly byId = new Map<number, SectionRow>();
@@ -42,6 +42,21 @@ export class SectionTree {
     return out;
   }
 
+  /**
+   * The section's language: its own, else the nearest ancestor's that has
+   * one; null when none has (articles then fall back to SITE_LANGUAGE).
+   */
+  languageOf(id: number): string | null {
+    const seen = new Set<number>();
+    let cur = this.byId.get(id);
+    while (cur && !seen.has(cur.id)) {
+      if (cur.language) return cur.language;
+      seen.add(cur.id);
+      cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId);
+    }
+    return null;
+  }
+
   /** Root first, ending with the section itself. */
   breadcrumb(id: number): SectionRow[] {
     const out: SectionRow[] = [];
@@ -58,7 +73,7 @@ export class SectionTree {
 
 export async function loadTree(db: Db): Promise<SectionTree> {
   const rows = await db.section.findMany({
-    select: { id: true, slug: true, name: true, description: true, parentId: true, position: true, leadArticleId: true },
+    select: { id: true, slug: true, name: true, description: true, parentId: true, position: true, leadArticleId: true, language: true },
   });
   return new SectionTree(rows);
 }
