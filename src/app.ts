@@ -24,6 +24,7 @@ import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes } from "./fronts/routes.ts";
 import { deliveryRoutes } from "./delivery/routes.ts";
+import { discoveryRoutes } from "./delivery/discovery-routes.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
@@ -146,6 +147,11 @@ export function createApp(ctx: AppContext): express.Express {
   // Strings the database cannot store (NUL, lone surrogates) in the query or
   // a JSON body are a 400 for every operation, before any handler runs.
   app.use("/api/v1", inputHygiene);
+  // The editor API is never for search engines (draft previews say so themselves: src/articles/routes.ts).
+  app.use("/api/v1/admin", (_req, res, next) => {
+    res.set("X-Robots-Tag", "noindex, nofollow");
+    next();
+  });
 
   // --- editor API: JWT, editor CORS, never cached ---
   const noStore: RequestHandler = (_req, res, next) => {
@@ -183,11 +189,15 @@ export function createApp(ctx: AppContext): express.Express {
   // Reads served from the published read model (src/delivery); the routes
   // below keep the public writes, the preview and the section tree.
   publicApi.use(deliveryRoutes(ctx));
+  // Feeds, sitemaps and robots.txt (src/delivery/discovery-routes.ts): /api/v1/feeds here, the top-level files below.
+  const discovery = discoveryRoutes(ctx, { cors: publicCors, cache: responseCache.middleware });
+  publicApi.use(discovery.api);
   publicApi.use(publicArticleRoutes(ctx));
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));
   publicApi.use(viewRoutes(ctx));
   app.use("/api/v1", publicApi);
+  app.use(discovery.root);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -132,6 +132,12 @@ export const configSchema = z
     SITE_LANGUAGE: z.string().regex(LANGUAGE_TAG, "must be a BCP 47 language tag such as en, zh-Hans or pt-BR").default("en"),
     PUBLICATION_NAME: z.string().min(1).default("Dateline"),
     PUBLISHER_LOGO_URL: z.url().optional(),
+    // Feeds and sitemaps (issue 9): the public path of a section page on the site; URLs per article
+    // sitemap page (at most 50,000, the protocol's limit); robots.txt's Disallow paths and extra lines.
+    SECTION_PATH_PATTERN: z.string().regex(/^\/.*\{section\}/, "must start with / and contain {section}").default("/{section}"),
+    SITEMAP_PAGE_SIZE: z.coerce.number().int().min(1).max(50_000).default(50_000),
+    ROBOTS_DISALLOW: list.default(["/api/v1/admin/", "/api/v1/preview/"]),
+    ROBOTS_TXT_EXTRA: z.string().default("").transform((v) => v.replace(/\\n/g, "\n")),
     MEDIA_MAX_BYTES: bytes.default(10 * 1024 * 1024),
     // Decoding costs memory and time by pixels, not bytes: a 70-byte PNG can claim 10^10.
     MEDIA_MAX_PIXELS: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50_000_000),

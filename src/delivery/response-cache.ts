@@ -36,6 +36,11 @@ const DAY = 86400;
 const policy = (maxAge: number, sMaxAge: number, staleWhileRevalidate: number, staleIfError: number, extra: Partial<CachePolicy> = {}): CachePolicy =>
   ({ maxAge, sMaxAge, staleWhileRevalidate, staleIfError, ...extra });
 
+/** Feeds list stories (and show section names); a tag feed also carries the tag's key. */
+function feedKeys(_p: Record<string, string>, q: URLSearchParams): string[] {
+  return ["articles", "sections", ...(q.get("tag") ? [`tag:${q.get("tag")}`] : [])];
+}
+
 /**
  * Public GET endpoints (paths under /api/v1) and how they are cached. Browsers
  * keep a response briefly; a CDN keeps it longer because Dateline purges it by
@@ -58,6 +63,17 @@ export const POLICIES: { pattern: string; policy: CachePolicy }[] = [
   { pattern: "/sections/:slug/front", policy: policy(15, 60, 30, DAY, { baseKeys: (p) => [`front:${p.slug}`, "articles", "sections"] }) },
   { pattern: "/collections/:slug", policy: policy(30, 120, 60, DAY, { baseKeys: (p) => [`collection:${p.slug}`, "sections"] }) },
   { pattern: "/popular", policy: policy(60, 60, 60, 3600, { ttlMs: 60_000, baseKeys: () => ["popular", "sections"] }) },
+  // Feeds and sitemaps (src/delivery/discovery-routes.ts). /feeds/:format is under /api/v1; the other
+  // paths are top-level (the root router runs this middleware per route, with the full path).
+  { pattern: "/feeds/:format", policy: policy(60, 300, 60, DAY, { baseKeys: feedKeys }) },
+  { pattern: "/rss.xml", policy: policy(60, 300, 60, DAY, { baseKeys: feedKeys }) },
+  { pattern: "/atom.xml", policy: policy(60, 300, 60, DAY, { baseKeys: feedKeys }) },
+  { pattern: "/feed.json", policy: policy(60, 300, 60, DAY, { baseKeys: feedKeys }) },
+  { pattern: "/sitemap.xml", policy: policy(300, 3600, 300, DAY, { baseKeys: () => ["articles", "sections"] }) },
+  { pattern: "/sitemaps/:file", policy: policy(300, 3600, 300, DAY, { baseKeys: () => ["articles", "sections"] }) },
+  // The 48-hour window moves without events: kept in process a minute at most.
+  { pattern: "/sitemap-news.xml", policy: policy(60, 300, 60, DAY, { ttlMs: 60_000, baseKeys: () => ["articles", "sections"] }) },
+  { pattern: "/robots.txt", policy: policy(3600, 86400, 3600, DAY, { baseKeys: () => ["robots"] }) },
 ];
 
 export function cacheControlOf(p: CachePolicy): string {
