@@ -1,4 +1,4 @@
-// npm run bench [-- --articles N] [--pglite] [--keep] [--duration S] [--warmup S]
+// npm run bench [-- --articles N] [--pglite] [--keep] [--reuse-schema NAME] [--duration S] [--warmup S]
 //   [--connections C] [--log-level warn|info] [--pool-size N] [--no-build] [--start-timeout S]
 //   [--cpu-prof DIR] [--only TEXT] [--report-only]
 //
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     // Writes a V8 CPU profile of the Dateline process (whole run) into this directory.
     "cpu-prof": { type: "string" },
     only: { type: "string" },
+    // Reuses a corpus kept by an earlier --keep run (a schema name on DATABASE_URL's server): no corpus build.
+    "reuse-schema": { type: "string" },
   },
 });
 const ARTICLES = Number(args.articles);
@@ -65,7 +67,7 @@ async function cleanup(): Promise<void> {
   if (cleaned) return;
   cleaned = true;
   await Promise.all([...children].map((c) => stop(c)));
-  if (args.keep) {
+  if (args.keep || args["reuse-schema"]) {
     log(`kept: ${schema ? `schema ${schema} on ${pgUrl}` : `PGlite data in ${work}`}`);
     return;
   }
@@ -203,7 +205,7 @@ async function main() {
   if (args.pglite) {
     db = await openDatabase({ dataDir: path.join(dataDir, "pglite") });
   } else {
-    schema = `bench_${crypto.randomBytes(4).toString("hex")}`;
+    schema = args["reuse-schema"] ?? `bench_${crypto.randomBytes(4).toString("hex")}`;
     db = await openDatabase({ url: pgUrl, schema, poolSize: 1, statementTimeoutMs: 0 });
   }
   let pgVersion = "";
@@ -211,7 +213,7 @@ async function main() {
   const tCorpus = Date.now();
   try {
     await migrate(db);
-    for (const s of corpusStatements({ articles: ARTICLES })) {
+    if (!args["reuse-schema"]) for (const s of corpusStatements({ articles: ARTICLES })) {
       const t = Date.now();
       await db.withConnection((c) => c.exec(s.sql));
       log(`corpus: ${s.label} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
@@ -265,6 +267,18 @@ async function main() {
   await waitReady(server, port, Number(args["start-timeout"]) * 1000, serverLog);
   const startupSeconds = (Date.now() - tStart) / 1000;
   log(`ready in ${startupSeconds.toFixed(1)} s, RSS ${rssMb(server.pid!)} MB`);
+  // The server renders every article's stored public JSON in the background
+  // after it is ready (src/delivery/rendered.ts); the load starts once it is done.
+  const tRender = Date.now();
+  for (;;) {
+    const r = await get(port, "/readyz");
+    const state = JSON.parse(r.body.toString()).articleJson;
+    if (state !== "rendering") break;
+    if (Date.now() - tStart > Number(args["start-timeout"]) * 1000) throw new Error("the stored article JSON is still being rendered");
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  const renderSeconds = (Date.now() - tRender) / 1000;
+  log(`stored article JSON rendered in ${renderSeconds.toFixed(1)} s, RSS ${rssMb(server.pid!)} MB`);
   const idleRss = rssMb(server.pid!);
 
   // The hot article's bytes and ETag, for the ceilings and the 304 scenario.

@@ -25,6 +25,9 @@ import { adminCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes } from "./fronts/routes.ts";
 import { deliveryRoutes } from "./delivery/routes.ts";
 import { discoveryRoutes } from "./delivery/discovery-routes.ts";
+import { LiveSectionTree } from "./delivery/section-tree.ts";
+import { createArticleRenderer } from "./delivery/rendered.ts";
+import { publicView } from "./articles/presentation.ts";
 import { pendingMigrations } from "./db/migrate.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, HttpError, errorHandler, notFoundHandler } from "./http/errors.ts";
@@ -32,6 +35,15 @@ import { inputHygiene } from "./http/input-hygiene.ts";
 import { redactUrl } from "./http/redact.ts";
 import { statementTiming } from "./http/statement-timing.ts";
 import { createResponseCache, pollAfterWrite } from "./delivery/response-cache.ts";
+
+interface AppLocals {
+  stop?: () => Promise<void>;
+}
+
+/** Stops what createApp started in the background (the article renderer); the caller closes the database after. */
+export async function stopApp(app: express.Express): Promise<void> {
+  await (app.locals as AppLocals).stop?.();
+}
 
 export const OPENAPI_PATH = path.join(REPO_ROOT, "openapi.yaml");
 
@@ -54,7 +66,28 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", config.TRUST_PROXY);
   app.set("query parser", "simple");
-  // Counts each request's SQL statements (Server-Timing), from the first middleware on.
+  const requestId = (req: express.Request) => {
+    const incoming = req.headers["x-request-id"];
+    return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  };
+  const anyPublicOrigin = config.CORS_PUBLIC_ORIGINS.includes("*");
+  // --- public read API, in-process cache hits: answered before everything
+  // else (helmet's and CORS's headers are replayed from the stored response),
+  // with a sampled access log; see src/delivery/response-cache.ts ---
+  const responseCache = createResponseCache(ctx.events, {
+    maxBytes: config.DELIVERY_CACHE_MAX_BYTES,
+    allowOrigin: anyPublicOrigin ? () => "*" : (origin) => (origin && config.CORS_PUBLIC_ORIGINS.includes(origin) ? origin : undefined),
+    requestId,
+    onFastHit(req, statusCode, id) {
+      if (Math.random() >= config.ACCESS_LOG_CACHE_HIT_SAMPLE || !ctx.logger.isLevelEnabled("info")) return;
+      ctx.logger.info({
+        req: { id, method: req.method, url: redactUrl(req.url), remoteAddress: req.socket.remoteAddress },
+        res: { statusCode }, responseTime: 0,
+      }, "request completed");
+    },
+  });
+  app.use(responseCache.fastPath("/api/v1"));
+  // Counts each request's SQL statements (Server-Timing), from here on.
   app.use(statementTiming);
 
   app.use(
@@ -74,8 +107,7 @@ export function createApp(ctx: AppContext): express.Express {
     pinoHttp({
       logger: ctx.logger,
       genReqId(req, res) {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+        const id = requestId(req as express.Request);
         res.setHeader("X-Request-Id", id);
         return id;
       },
@@ -95,7 +127,7 @@ export function createApp(ctx: AppContext): express.Express {
   );
 
   const publicCors = cors({
-    origin: config.CORS_PUBLIC_ORIGINS.includes("*") ? "*" : config.CORS_PUBLIC_ORIGINS,
+    origin: anyPublicOrigin ? "*" : config.CORS_PUBLIC_ORIGINS,
     exposedHeaders: ["X-Request-Id", "Location"],
     maxAge: 600,
   });
@@ -106,6 +138,11 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   app.use(express.json({ limit: config.BODY_LIMIT }));
+
+  // The section tree and the renderer of stored article JSON (delivery side).
+  const sections = new LiveSectionTree(ctx.prisma, ctx.events);
+  const renderer = createArticleRenderer({ db: ctx.db, events: ctx.events, logger: ctx.logger, sections, view: publicView(config) });
+  (app.locals as AppLocals).stop = () => renderer.stop();
 
   // --- operations ---
   app.get("/healthz", (_req, res) => {
@@ -121,7 +158,7 @@ export function createApp(ctx: AppContext): express.Express {
         { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) });
     }
     if (pending.length) throw new HttpError(503, "not-ready", `Pending migrations: ${pending.join(", ")}.`);
-    res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind });
+    res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind, articleJson: renderer.status() });
   });
 
   // --- uploaded images: immutable keys, cached for a year ---
@@ -176,7 +213,6 @@ export function createApp(ctx: AppContext): express.Express {
 
   // --- public read API: any origin; GETs cached in process, by CDNs and
   // browsers as src/delivery/response-cache.ts says, anything else no-store ---
-  const responseCache = createResponseCache(ctx.events, { maxBytes: config.DELIVERY_CACHE_MAX_BYTES });
   // View counts raise no change events (one per read would flood them). The
   // instance that wrote counts drops its Most Popular entries at once, at most
   // once per flush interval; other instances refresh within the entry's TTL.
@@ -188,7 +224,7 @@ export function createApp(ctx: AppContext): express.Express {
   }, responseCache.middleware);
   // Reads served from the published read model (src/delivery); the routes
   // below keep the public writes, the preview and the section tree.
-  publicApi.use(deliveryRoutes(ctx));
+  publicApi.use(deliveryRoutes(ctx, sections, renderer));
   // Feeds, sitemaps and robots.txt (src/delivery/discovery-routes.ts): /api/v1/feeds here, the top-level files below.
   const discovery = discoveryRoutes(ctx, { cors: publicCors, cache: responseCache.middleware });
   publicApi.use(discovery.api);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { parseEnv } from "node:util";
 import { pino, type Logger } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { createApp } from "./app.ts";
+import { createApp, stopApp } from "./app.ts";
 import { createTokenService } from "./auth/tokens.ts";
 import { Scheduler } from "./articles/scheduler.ts";
 import { openDatabase, type Database, type OpenOptions } from "./db/client.ts";
@@ -224,6 +224,7 @@ async function main() {
   const release = async () => {
     await scheduler.stop();
     await refresh?.stop();
+    await stopApp(app);
     await events.stop();
     // Accepted views are written before the database closes, whatever happened before.
     await views.stop();

@@ -8,7 +8,7 @@ import http from "node:http";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import request from "supertest";
-import { createApp } from "../src/app.ts";
+import { createApp, stopApp } from "../src/app.ts";
 import { createEventBus } from "../src/events/bus.ts";
 import { localDiskStorage } from "../src/media/storage.ts";
 import { clientHasher } from "../src/http/client-hash.ts";
@@ -209,7 +209,7 @@ describe("HTTP caching of public GETs", () => {
 });
 
 describe("the response cache's byte bound", () => {
-  const MAX = 10_000;
+  const MAX = 12_000;
   let t: TestApp;
   before(async () => {
     t = await startTestApp({ DELIVERY_CACHE_MAX_BYTES: String(MAX) });
@@ -285,6 +285,7 @@ describe("two instances on one database", { skip: !process.env.DATABASE_URL && "
     await new Promise<void>((resolve) => serverB.listen(0, "127.0.0.1", resolve));
     stopB = async () => {
       await new Promise<void>((resolve) => serverB.close(() => resolve()));
+      await stopApp(app);
       await events.stop();
       await peer.close();
     };

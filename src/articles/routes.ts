@@ -9,7 +9,6 @@ import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugSchema } f
 import { adminArticle, publicArticle } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
 import { effectiveLanguage } from "../i18n/languages.ts";
-import { languageSchema } from "../i18n/schema.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
   automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
@@ -69,9 +68,6 @@ const articleFields = {
     .max(100)
     .refine((g) => new Set(g.map((x) => x.media)).size === g.length, "Must not contain an image twice."),
   commentsClosed: z.boolean(),
-  // Languages and translations (issue 9): null clears the language (inherit the section's) or leaves the group.
-  language: languageSchema.nullable(),
-  translationOf: bodyIdSchema.nullable(),
 };
 
 const createBody = z.strictObject({
@@ -89,19 +85,16 @@ const createBody = z.strictObject({
   leadImage: articleFields.leadImage.optional(),
   gallery: articleFields.gallery.optional(),
   commentsClosed: articleFields.commentsClosed.optional(),
-  language: articleFields.language.optional(),
-  translationOf: articleFields.translationOf.optional(),
 }).refine((b) => !b.gallery?.length || b.kind === "PHOTO_STORY", {
   path: ["gallery"], message: "Only PHOTO_STORY articles have a gallery.",
 });
-// significantUpdate: the editor's "significant update" checkbox (moves the public updatedAt).
-const updateBody = z.strictObject({ ...articleFields, significantUpdate: z.boolean() }).partial();
+const updateBody = z.strictObject(articleFields).partial();
 
-const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date; significantUpdate?: boolean }>> = {
+const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date }>> = {
   submit: z.strictObject({}),
   return: z.strictObject({ note: z.string().trim().min(1).max(2000) }),
   schedule: z.strictObject({ scheduledAt: dateTimeSchema }),
-  publish: z.strictObject({ publishedAt: dateTimeSchema.optional(), significantUpdate: z.boolean().optional() }),
+  publish: z.strictObject({ publishedAt: dateTimeSchema.optional() }),
   unpublish: z.strictObject({}),
   archive: z.strictObject({}),
 };

@@ -23,9 +23,9 @@ export interface Database {
   /**
    * One read-only statement for the delivery side's hot path, outside Prisma:
    * Prisma's per-query compile-and-map cost was most of a cache-missing
-   * article read. PostgreSQL: straight to the pool. PGlite: through Prisma,
-   * because PGlite is one connection and only Prisma knows when one of its
-   * interactive transactions holds it.
+   * article read. PostgreSQL: straight to the pool; PGlite: straight to its
+   * one connection, queued behind any open transaction. Not for use inside a
+   * transaction.
    */
   read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Gives `fn` one dedicated connection for its whole run. */
@@ -93,7 +93,14 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   return {
     kind: "pglite",
     prisma,
-    read: (sql, params = []) => prisma.$queryRawUnsafe(sql, ...params),
+    // Straight to PGlite: its query() waits while a transaction (Prisma's
+    // interactive ones use PGlite's transaction()) holds the connection, so it
+    // never runs inside another request's transaction. Never call it from
+    // inside a transaction of one's own: it would wait for itself.
+    async read(sql, params = []) {
+      countStatements();
+      return (await pglite.query(sql, params)).rows as never;
+    },
     // A PGlite instance is a single connection already.
     withConnection: (fn) => fn(conn),
     // PGlite delivers a notification to its own listeners when the notifying transaction commits.

@@ -15,14 +15,24 @@ export interface ItemRow {
 const ITEM_COLUMNS = Prisma.sql`"articleId", "sectionId", item`;
 
 /**
- * One article by slug among `statuses`: the stored document and its comment
- * count. The hottest read of all, so it skips Prisma (see Database.read).
+ * One article by slug among `statuses`, with its comment count: the stored
+ * public JSON and ETag when they were rendered under `renderKey` (the
+ * reader's own), else the document to render. The hottest read of all, so it
+ * skips Prisma (see Database.read).
  */
-export async function articleBySlug(db: Database, slug: string, statuses: string[]) {
-  const [row] = await db.read<{ doc: ArticleDoc; status: string; commentCount: number; relatedIds: number[] }>(
-    `SELECT doc, status::text AS status, "commentCount", "relatedIds" FROM "PublishedArticle"
+export async function articleBySlug(db: Database, slug: string, statuses: string[], renderKey: string) {
+  const [row] = await db.read<{
+    json: string | null; etag: string | null; jsonKeys: string | null; doc: ArticleDoc | null;
+    status: string; commentCount: number; relatedIds: number[];
+  }>(
+    `SELECT status::text AS status, "commentCount", "relatedIds",
+            CASE WHEN "renderKey" = $3 THEN json END AS json,
+            CASE WHEN "renderKey" = $3 THEN etag END AS etag,
+            CASE WHEN "renderKey" = $3 THEN "jsonKeys" END AS "jsonKeys",
+            CASE WHEN "renderKey" = $3 THEN NULL ELSE doc END AS doc
+       FROM "PublishedArticle"
       WHERE slug = $1 AND status::text = ANY($2::text[])`,
-    [slug, statuses],
+    [slug, statuses, renderKey],
   );
   return row;
 }
@@ -31,8 +41,6 @@ export interface ListFilter {
   sectionIds?: number[];
   tag?: string;
   kind?: string;
-  /** Effective language (normalized BCP 47): "PublishedArticle".language, indexed with the list order. */
-  language?: string;
   /** Keyset cursor: rows strictly older than (t, id) in (publishedAt, id) order. */
   before?: { t: Date; id: number };
   limit: number;
@@ -49,7 +57,6 @@ export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<It
   const where = [Prisma.sql`p.status = 'PUBLISHED'`];
   if (f.tag) where.push(Prisma.sql`p."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
   if (f.kind) where.push(Prisma.sql`p.kind = ${f.kind}::"ArticleKind"`);
-  if (f.language) where.push(Prisma.sql`p.language = ${f.language}`);
   if (f.before) where.push(Prisma.sql`(p."publishedAt", p."articleId") < (${f.before.t}::timestamptz, ${f.before.id}::int)`);
   const cond = Prisma.join(where, " AND ");
   if (!f.sectionIds) {
@@ -77,19 +84,17 @@ export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<It
  * lead image, and the newest limit+1 stories (in no particular order: the
  * caller sorts them); per-section walks as in listItems.
  */
-export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number, language?: string) {
-  // ?language=: each part keeps to the language (by the section/language index for the list).
-  const lang = language ? Prisma.sql`AND p.language = ${language}` : Prisma.empty;
+export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number) {
   return prisma.$queryRaw<(ItemRow & { src: "pinned" | "image" | "list" })[]>`
     (SELECT 'pinned' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle" p
       WHERE "articleId" = (SELECT "leadArticleId" FROM "Section" WHERE id = ${sectionId})
-        AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]) ${lang})
+        AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]))
     UNION ALL
     (SELECT 'image' AS src, x."articleId", x."sectionId", x.item
        FROM unnest(${sectionIds}::int[]) AS s(id)
        CROSS JOIN LATERAL (
          SELECT p."articleId", p."sectionId", p.item, p."publishedAt" FROM "PublishedArticle" p
-          WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' AND (p."item"->>'leadImage') IS NOT NULL ${lang}
+          WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' AND (p."item"->>'leadImage') IS NOT NULL
           ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT 1) x
       ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT 1)
     UNION ALL
@@ -98,7 +103,7 @@ export async function frontRows(prisma: PrismaClient, sectionId: number, section
                FROM unnest(${sectionIds}::int[]) AS s(id)
                CROSS JOIN LATERAL (
                  SELECT p."articleId", p."publishedAt" FROM "PublishedArticle" p
-                  WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' ${lang}
+                  WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED'
                   ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit + 1}) x
               ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT ${limit + 1}) k
        JOIN "PublishedArticle" d ON d."articleId" = k."articleId")`;
@@ -133,9 +138,8 @@ export async function collectionBySlug(prisma: PrismaClient, slug: string): Prom
  * are summed per article first, then each ranked id is looked up by primary key
  * in the read model. The cost follows the window's traffic, not the site's size.
  */
-export async function popularRows(prisma: PrismaClient, since: Date, limit: number, sectionIds?: number[], language?: string) {
+export async function popularRows(prisma: PrismaClient, since: Date, limit: number, sectionIds?: number[]) {
   const inSection = sectionIds ? Prisma.sql`AND p."sectionId" = ANY(${sectionIds}::int[])` : Prisma.empty;
-  const inLanguage = language ? Prisma.sql`AND p.language = ${language}` : Prisma.empty;
   return prisma.$queryRaw<(ItemRow & { views: number })[]>`
     WITH ranked AS MATERIALIZED (
       SELECT v."articleId", SUM(v.views)::bigint AS views
@@ -146,7 +150,7 @@ export async function popularRows(prisma: PrismaClient, since: Date, limit: numb
     SELECT p."articleId", p."sectionId", p.item, r.views::float8 AS views
       FROM ranked r
       JOIN "PublishedArticle" p ON p."articleId" = r."articleId"
-     WHERE p.status = 'PUBLISHED' ${inSection} ${inLanguage}
+     WHERE p.status = 'PUBLISHED' ${inSection}
      ORDER BY r.views DESC, p."publishedAt" DESC NULLS LAST, p."articleId" DESC
      LIMIT ${limit}`;
 }

@@ -13,6 +13,7 @@ import crypto from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import { LRUCache } from "lru-cache";
 import type { EventBus } from "../events/bus.ts";
+import { strongEtag } from "./rendered.ts";
 
 export interface CachePolicy {
   /** Browser freshness (max-age), seconds. */
@@ -126,15 +127,40 @@ interface Entry {
   keys: string[];
   /** Headers the handler set that differ from what middleware set before it (Content-Type, the print page's CSP). */
   headers: [string, string][];
+  /**
+   * Every header of the stored response but the per-request ones, as
+   * writeHead takes them (name, value, name, value...) with Content-Length
+   * last: what fastPath sends, before X-Request-Id and the CORS origin.
+   */
+  full: string[];
 }
 
 export interface ResponseCacheOptions {
   maxBytes: number;
+  /**
+   * The public CORS rule, for hits answered before the middleware chain
+   * (fastPath): the Access-Control-Allow-Origin to send for a request's
+   * Origin, or undefined for none. Absent: "*".
+   */
+  allowOrigin?: (origin: string | undefined) => string | undefined;
+  /** Whether the allowed origin depends on the request's Origin (a list of origins): adds Vary: Origin. */
+  varyOrigin?: boolean;
+  /** The request id to send (X-Request-Id) for a hit answered by fastPath. */
+  requestId?: (req: Request) => string;
+  /** Called after fastPath answered a hit (the sampled access log). */
+  onFastHit?: (req: Request, statusCode: number, requestId: string) => void;
 }
 
 export interface ResponseCache {
   /** The Express middleware for the public router. */
   middleware: RequestHandler;
+  /**
+   * The first middleware of the whole app: answers GET/HEAD cache hits (200,
+   * 304) under `prefix` before helmet, logging, CORS and routing run, with the
+   * headers those set when the entry was stored, replayed; anything else
+   * goes on down the chain.
+   */
+  fastPath(prefix: string): RequestHandler;
   /** Drops every entry carrying one of `keys` (events do this on every instance). */
   invalidate(keys: Iterable<string>): number;
   /** Stops listening to events. */
@@ -148,7 +174,12 @@ const ENTRY_OVERHEAD = 512;
 
 // Per-request values, never stored or replayed.
 const NOT_REPLAYED = new Set(["x-request-id", "server-timing", "content-length", "etag", "cache-control",
-  "surrogate-key", "cache-tag", "vary", "date", "connection", "keep-alive"]);
+  "surrogate-key", "cache-tag", "vary", "date", "connection", "keep-alive", "access-control-allow-origin"]);
+
+// Headers that differ per request: computed by fastPath for each hit, never stored in `full`.
+const PER_REQUEST = new Set(["x-request-id", "server-timing", "date", "connection", "keep-alive",
+  "access-control-allow-origin"]);
+const ZERO_STATEMENTS = 'db;desc="0 statements"';
 
 export function createResponseCache(events: EventBus, opts: ResponseCacheOptions): ResponseCache {
   // Surrogate key -> cache keys of the entries carrying it.
@@ -251,7 +282,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       }
       const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.isBuffer(body) ? body : undefined;
       if (!bytes) return send.call(this, body);
-      const etag = `"${crypto.createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
+      // A route that sends stored bytes knows their ETag already (src/delivery/rendered.ts).
+      const etag: string = res.locals.etag ?? strongEtag(bytes);
       const declared: string[] | undefined = res.locals.surrogateKeys;
       const keys = [...new Set([...(route.policy.baseKeys?.(route.params, new URLSearchParams(search)) ?? []), ...(declared ?? [])])];
       setCachingHeaders(res, etag, route.cacheControl, keys, route.policy.varyAccept);
@@ -261,7 +293,12 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
           if (NOT_REPLAYED.has(name) || value === undefined) continue;
           if (before.get(name) !== String(value)) headers.push([name, String(value)]);
         }
-        lru.set(cacheKey, { body: bytes, etag, keys, headers }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
+        const full: string[] = [];
+        for (const [name, value] of Object.entries(res.getHeaders())) {
+          if (value === undefined || name === "content-length" || PER_REQUEST.has(name)) continue;
+          for (const v of Array.isArray(value) ? value : [value]) full.push(name, String(v));
+        }
+        lru.set(cacheKey, { body: bytes, etag, keys, headers, full }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
         const stored = lru.peek(cacheKey);
         if (stored) for (const k of keys) {
           let set = byKey.get(k);
@@ -280,8 +317,49 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     next();
   };
 
+  const allowOrigin = opts.allowOrigin ?? (() => "*");
+  const requestId = opts.requestId ?? (() => crypto.randomUUID());
+  function fastPath(prefix: string): RequestHandler {
+    return (req, res, next) => {
+      const method = req.method;
+      const url = req.url;
+      if ((method !== "GET" && method !== "HEAD") || !url.startsWith(prefix) || !lru.size) return next();
+      const q = url.indexOf("?");
+      const path = q < 0 ? url.slice(prefix.length) : url.slice(prefix.length, q);
+      const search = q < 0 ? "" : url.slice(q + 1);
+      const route = match(path);
+      if (!route) return next();
+      const cacheKey = cacheKeyOf(req, path, search, route.policy.varyAccept);
+      // Only a request spelled exactly as its cache key (query sorted, plain
+      // encoding) is answered here; any other spelling goes through input
+      // checks and routing first, and meets the same entry further down.
+      if (cacheKey !== (route.policy.varyAccept ? cacheKey.slice(0, cacheKey.indexOf(" ") + 1) : "") + url.slice(prefix.length)) return next();
+      const hit = lru.get(cacheKey);
+      if (!hit) return next();
+      const id = requestId(req);
+      const headers = [...hit.full, "X-Request-Id", id, "Server-Timing", ZERO_STATEMENTS];
+      const origin = allowOrigin(req.headers.origin);
+      if (origin !== undefined) headers.push("Access-Control-Allow-Origin", origin);
+      let status = 200;
+      if (notModified(req, hit.etag)) {
+        status = 304;
+        const i = headers.indexOf("content-type");
+        if (i >= 0) headers.splice(i, 2);
+        res.writeHead(304, headers);
+        res.end();
+      } else {
+        headers.push("Content-Length", String(hit.body.length));
+        res.writeHead(200, headers);
+        if (method === "HEAD") res.end();
+        else res.end(hit.body);
+      }
+      opts.onFastHit?.(req, status, id);
+    };
+  }
+
   return {
     middleware,
+    fastPath,
     invalidate,
     close: () => {
       unsubscribe();

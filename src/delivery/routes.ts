@@ -13,16 +13,14 @@ import { publicStatuses } from "../articles/service.ts";
 import { publicImage } from "../media/mappers.ts";
 import { sectionRef } from "../sections/mappers.ts";
 import { LiveSectionTree } from "./section-tree.ts";
-import { renderArticle, renderItem } from "./render.ts";
+import { renderItem, type RenderedArticle } from "./render.ts";
+import { articleKeys, createArticleRenderer, type ArticleRenderer } from "./rendered.ts";
 import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, popularRows, type ItemRow } from "./reads.ts";
 import { configureReadModel } from "./read-model.ts";
-import { languageSchema } from "../i18n/schema.ts";
 import { surrogateKeys } from "./response-cache.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
-// ?language= (issue 9): the articles' effective language, normalized (zh-hans finds zh-Hans).
-const languageQuery = { language: languageSchema.optional() };
-const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt), ...languageQuery });
+const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt) });
 
 const HOUR_MS = 3_600_000;
 const WINDOWS = { "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS } as const;
@@ -30,10 +28,13 @@ const popularQuery = z.object({
   window: z.enum(["24h", "7d", "30d"]).default("24h"),
   section: slugSchema.optional(),
   limit: z.coerce.number().int().min(1).max(50).default(10),
-  ...languageQuery,
 });
 
-export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(ctx.prisma, ctx.events)): Router {
+export function deliveryRoutes(
+  ctx: AppContext,
+  sections = new LiveSectionTree(ctx.prisma, ctx.events),
+  renderer: ArticleRenderer = createArticleRenderer({ db: ctx.db, logger: ctx.logger, sections, view: publicView(ctx.config) }, { start: false }),
+): Router {
   const r = Router();
   const view = publicView(ctx.config);
   configureReadModel(ctx.config);
@@ -50,29 +51,37 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
     return { tree, section, ids: tree.descendantIds(section.id) };
   };
 
-  // 1 statement.
-  const article = async (slug: string, res: Response) => {
-    const row = await articleBySlug(ctx.db, slug, statuses);
+  // 1 statement: the stored JSON when it was rendered with this instance's
+  // key (src/delivery/rendered.ts), else the document, rendered here.
+  const load = async (slug: string, res: Response): Promise<{ json: string; etag: string }> => {
+    const k = await renderer.key();
+    const row = await articleBySlug(ctx.db, slug, statuses, k.key);
     if (!row) throw notFound("Article");
-    // Everything the page shows: the article, its comment count, its section and the related headlines.
-    surrogateKeys(res, [`article:${row.doc.id}`, `comments:${row.doc.id}`, `section:${row.doc.sectionId}`,
-      ...row.relatedIds.map((id) => `article:${id}`)]);
-    const tree = await sections.knowing([row.doc.sectionId]);
-    return renderArticle(row.doc, row, tree, view);
+    if (row.json !== null && row.etag !== null && row.jsonKeys !== null) {
+      surrogateKeys(res, row.jsonKeys.split(" "));
+      return { json: row.json, etag: row.etag };
+    }
+    const doc = row.doc!;
+    surrogateKeys(res, articleKeys(doc, row));
+    const tree = await sections.knowing([doc.sectionId, ...(doc.alternates ?? []).map((x) => x.sectionId)]);
+    return renderer.render(doc, row, tree);
   };
   r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    res.json(await article(params.slug, res));
+    const { json, etag } = await load(params.slug, res);
+    // The bytes as res.json would send them, with their ETag already known.
+    res.locals.etag = etag;
+    res.set("Content-Type", "application/json; charset=utf-8").send(json);
   }));
   // A print-friendly page: no scripts, nothing loaded but the article's images.
   r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
-    const a = await article(params.slug, res);
+    const a = JSON.parse((await load(params.slug, res)).json) as RenderedArticle;
     res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
     if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
     else res.type("text/html").send(printHtml(a));
   }));
 
   // 1 statement.
-  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...languageQuery, ...pageQuery });
+  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...pageQuery });
   r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
     const cursor = decodeCursor(query.cursor);
     if (cursor && !cursor.t) throw badRequest("The request is invalid.", [{ path: "query.cursor", message: "Invalid cursor." }]);
@@ -80,7 +89,6 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
       sectionIds: query.section ? (await sectionIds(query.section)).ids : undefined,
       tag: query.tag,
       kind: query.kind,
-      language: query.language,
       before: cursor ? { t: new Date(cursor.t!), id: cursor.id } : undefined,
       limit: query.limit + 1,
     });
@@ -90,13 +98,13 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
 
   // 1 statement.
   r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
-    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit, language: query.language })) });
+    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit })) });
   }));
 
   // 1 statement: lead (pinned, else newest with an image, else newest) and the stories after it.
   r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
     const { tree, section, ids } = await sectionIds(params.slug);
-    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit, query.language);
+    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit);
     // Newest first; ISO timestamps of one format compare as strings.
     const key = (x: ItemRow) => `${x.item.publishedAt ?? ""} ${String(x.articleId).padStart(10, "0")}`;
     const list = rows.filter((x) => x.src === "list").sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
@@ -138,7 +146,7 @@ export function deliveryRoutes(ctx: AppContext, sections = new LiveSectionTree(c
     // Whole hour buckets: the one containing the window start counts in full.
     const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
     const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
-    const rows = await popularRows(ctx.prisma, since, query.limit, ids, query.language);
+    const rows = await popularRows(ctx.prisma, since, query.limit, ids);
     const rendered = await items(res, rows);
     const data = rendered.map((item, i) => ({ ...item, views: Number(rows[i].views) }));
     res.json({ data, meta: { window: query.window, since: since.toISOString() } });

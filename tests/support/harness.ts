@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import { pino, type Logger } from "pino";
 import request from "supertest";
-import { createApp } from "../../src/app.ts";
+import { createApp, stopApp } from "../../src/app.ts";
 import { createTokenService, type TokenService } from "../../src/auth/tokens.ts";
 import { openSession } from "../../src/auth/sessions.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -161,6 +161,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     addEditor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopApp(app);
       await views.stop();
       await events.stop();
       await sanitizer.close();
