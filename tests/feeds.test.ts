@@ -40,7 +40,7 @@ before(async () => {
   await publish(t, asia.id, "2026-11-20T08:00:00Z");
   const world = await makeArticle(t, { headline: "World summit opens", summary: "Leaders meet.", section: "world", source: "Wire Agency" });
   await publish(t, world.id, "2026-11-21T09:30:00Z");
-  const sport = await makeArticle(t, { headline: "Derby ends level", summary: "One all.", section: "sport", tags: ["storms"] });
+  const sport = await makeArticle(t, { headline: "Derby ends level", summary: "One all.", section: "sport", tags: ["storms"], byline: "By Bo Chen and Cy Diaz" });
   // Its own language (the editor API's field belongs to another change): set before it is published.
   await t.db.prisma.$executeRaw`UPDATE "Article" SET language = 'de' WHERE id = ${sport.id}`;
   await publish(t, sport.id, "2026-11-22T10:00:00Z");
@@ -97,6 +97,7 @@ describe("RSS 2.0", () => {
     assert.equal(media["media:description"]["#text"], "A harbour & its cranes");
     // The agency stands in for a missing byline.
     assert.equal(items[1]["dc:creator"], "Wire Agency");
+    assert.deepEqual(items[0]["dc:creator"], ["Bo Chen", "Cy Diaz"]);
 
     // And a real feed parser reads it so.
     const feed = parseFeed(res.text);
@@ -186,6 +187,8 @@ describe("JSON Feed 1.1", () => {
     assert.deepEqual(h.tags, ["Asia", "Storms"]);
     assert.equal(h.language, "en");
     assert.equal(f.items.find((i: { title: string }) => i.title === "Derby ends level").language, "de");
+    // The byline's people, one author each (as the JSON-LD names them).
+    assert.deepEqual(f.items.find((i: { title: string }) => i.title === "Derby ends level").authors, [{ name: "Bo Chen" }, { name: "Cy Diaz" }]);
   });
 });
 

@@ -12,6 +12,7 @@ import { Feed, type Item } from "feed";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { PublicView } from "../articles/presentation.ts";
+import { bylinePeople } from "../articles/jsonld.ts";
 import type { SectionTree } from "../sections/service.ts";
 import type { ArticleDoc } from "./read-model.ts";
 import { escapeHtml, languageOf, newest, xmlSafe, type Urls } from "./discovery.ts";
@@ -107,7 +108,7 @@ export interface FeedEntry {
   /** The editorial modification time. */
   modified: Date;
   language: string;
-  /** The byline, else the source (an agency), else the publication. */
+  /** The byline's people, else the source (an agency), else the publication. */
   authors: string[];
   /** Desk editors credited on the story. */
   editors: string[];
@@ -137,7 +138,9 @@ export function toEntry(row: FeedRow, tree: SectionTree, view: PublicView, u: Ur
   const published = new Date(d.publishedAt ?? d.updatedAt);
   const modified = new Date(d.updatedAt ?? d.publishedAt);
   const lead = d.leadImage;
-  const author = d.byline?.trim() || d.source?.trim() || site.publication;
+  // As the JSON-LD names them: the people of the byline, else the agency, else the publication.
+  const people = bylinePeople(d.byline);
+  const authors = people.length ? people : [d.source?.trim() || site.publication];
   return {
     id: d.id,
     url: u.article(view, { slug: d.slug, sectionSlug, publishedAt: d.publishedAt ? new Date(d.publishedAt) : null }),
@@ -148,7 +151,7 @@ export function toEntry(row: FeedRow, tree: SectionTree, view: PublicView, u: Ur
     // Never before publication (an article edited in draft keeps its older system time otherwise).
     modified: modified < published ? published : modified,
     language: (d as { language?: string }).language ?? languageOf(tree, row.sectionId, null, site.language),
-    authors: [author],
+    authors,
     editors: (d.editors ?? []).map((e) => e.editor.name),
     section: { slug: sectionSlug, name: section?.name ?? "", url: u.section(sectionSlug) },
     tags: (d.tags ?? []).map((t) => ({ slug: t.tag.slug, name: t.tag.name })),

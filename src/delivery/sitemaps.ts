@@ -16,6 +16,7 @@ import { ErrorLevel, SitemapIndexStream, SitemapStream, streamToPromise, type Si
 import type { Readable } from "node:stream";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { PublicView } from "../articles/presentation.ts";
+import { alternateLinks, type AlternateRef } from "../articles/jsonld.ts";
 import type { SectionTree } from "../sections/service.ts";
 import { languageOf, newsLanguage, type Urls } from "./discovery.ts";
 
@@ -77,44 +78,19 @@ export async function articlePageRows(prisma: PrismaClient, page: number, pageSi
      ORDER BY "articleId"`;
 }
 
-export interface HreflangLink {
-  language: string;
-  url: string;
-}
-
-/**
- * The article and its translations, one per language, plus `x-default`: the
- * one in SITE_LANGUAGE, else in its primary language, else the article itself
- * (the rule of the public article's `alternates`, src/articles/jsonld.ts).
- * Empty without translations.
- */
-export function hreflangLinks(self: HreflangLink, others: HreflangLink[], siteLanguage: string): HreflangLink[] {
-  if (!others.length) return [];
-  const all = [self, ...others].sort((x, y) => x.language.localeCompare(y.language));
-  const site = siteLanguage.toLowerCase();
-  const primary = site.split("-")[0];
-  const def = all.find((x) => x.language.toLowerCase() === site)
-    ?? all.find((x) => x.language.toLowerCase().split("-")[0] === primary)
-    ?? self;
-  return [...all, { language: "x-default", url: def.url }];
-}
-
 export async function articleSitemap(rows: PageRow[], tree: SectionTree, view: PublicView, u: Urls, siteLanguage: string): Promise<Buffer> {
-  const url = (a: { slug: string; sectionId: number; publishedAt: Date | string | null }) =>
-    u.article(view, { slug: a.slug, sectionSlug: tree.byId.get(a.sectionId)?.slug ?? "", publishedAt: a.publishedAt ? new Date(a.publishedAt) : null });
+  const ref = (a: { slug: string; sectionId: number; publishedAt: Date | string | null }, language: string): AlternateRef => ({
+    slug: a.slug, sectionSlug: tree.byId.get(a.sectionId)?.slug ?? "", publishedAt: a.publishedAt ? new Date(a.publishedAt) : null, language,
+  });
   const items: SitemapItemLoose[] = rows.map((r) => {
-    const loc = url(r);
+    const self = ref(r, r.language ?? languageOf(tree, r.sectionId, null, siteLanguage));
     const published = r.publishedAt ? new Date(r.publishedAt) : null;
     const updated = r.updatedAt ? new Date(r.updatedAt) : published;
     const lastmod = updated && published && updated < published ? published : updated;
-    const language = r.language ?? languageOf(tree, r.sectionId, null, siteLanguage);
-    const links = hreflangLinks(
-      { language, url: loc },
-      (r.alternates ?? []).map((a) => ({ language: a.language, url: url(a) })),
-      siteLanguage,
-    );
+    // The article, its translations and x-default, by the rule of the public article's `alternates`.
+    const links = alternateLinks(view, self, (r.alternates ?? []).map((a) => ref(a, a.language)));
     return {
-      url: loc,
+      url: u.article(view, { slug: r.slug, sectionSlug: self.sectionSlug, publishedAt: self.publishedAt }),
       ...(lastmod ? { lastmod: lastmod.toISOString() } : {}),
       ...(links.length ? { links: links.map((l) => ({ lang: l.language, hreflang: l.language, url: l.url })) } : {}),
     };
