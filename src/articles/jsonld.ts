@@ -32,13 +32,14 @@ export function truncateHeadline(text: string, max = LD_HEADLINE_MAX): { text: s
   return { text: `${head.replace(/[\s,;:.\-–—]+$/u, "")}…`, truncated: true };
 }
 
-/** "By Ann Lee, Bo Chen and Cy Diaz" -> ["Ann Lee", "Bo Chen", "Cy Diaz"]. */
+/** "By Ann Lee, Bo Chen and Cy Diaz in Paris" -> ["Ann Lee", "Bo Chen", "Cy Diaz"]. */
 export function bylinePeople(byline: string | null): string[] {
   if (!byline) return [];
   return byline
     .replace(/^\s*by\s+/i, "")
     .split(/\s*(?:,|;|&|\band\b)\s*/i)
-    .map((s) => s.trim())
+    // "Chen Yuting in Chengdu": the place is not part of the name.
+    .map((s) => s.replace(/\s+in\s+.*$/i, "").trim())
     .filter(Boolean)
     .slice(0, 20);
 }

@@ -25,6 +25,10 @@ export interface ArticleContent {
   leadImage: number | null;
   gallery: { media: number; caption: string }[];
   commentsClosed: boolean;
+  /** Absent in revisions saved before languages existed. */
+  language?: string | null;
+  /** Recorded, not restored (a restore does not move the article between groups). */
+  translationGroup?: string | null;
   status: string;
   publishedAt: string | null;
   scheduledAt: string | null;
@@ -33,7 +37,7 @@ export interface ArticleContent {
 /** The fields a restore brings back; status and times stay as they are. */
 export const RESTORABLE: (keyof ArticleContent)[] = [
   "slug", "headline", "summary", "dateline", "source", "byline", "body", "kind", "section", "tags", "editors", "related",
-  "leadImage", "gallery", "commentsClosed",
+  "leadImage", "gallery", "commentsClosed", "language",
 ];
 
 export function contentOf(a: AdminArticleRow): ArticleContent {
@@ -53,6 +57,8 @@ export function contentOf(a: AdminArticleRow): ArticleContent {
     leadImage: a.leadImageId,
     gallery: a.gallery.map((g) => ({ media: g.media.id, caption: g.caption })),
     commentsClosed: a.commentsClosed,
+    language: a.language,
+    translationGroup: a.translationGroup,
     status: a.status,
     publishedAt: a.publishedAt?.toISOString() ?? null,
     scheduledAt: a.scheduledAt?.toISOString() ?? null,

@@ -9,6 +9,7 @@ import { bodyIdSchema, dateTimeSchema, idParams, idSchema, route, slugSchema } f
 import { adminArticle, publicArticle } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
 import { effectiveLanguage } from "../i18n/languages.ts";
+import { languageSchema } from "../i18n/schema.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import {
   automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
@@ -68,6 +69,9 @@ const articleFields = {
     .max(100)
     .refine((g) => new Set(g.map((x) => x.media)).size === g.length, "Must not contain an image twice."),
   commentsClosed: z.boolean(),
+  // Languages and translations (issue 9): null clears the language (inherit the section's) or leaves the group.
+  language: languageSchema.nullable(),
+  translationOf: bodyIdSchema.nullable(),
 };
 
 const createBody = z.strictObject({
@@ -85,16 +89,19 @@ const createBody = z.strictObject({
   leadImage: articleFields.leadImage.optional(),
   gallery: articleFields.gallery.optional(),
   commentsClosed: articleFields.commentsClosed.optional(),
+  language: articleFields.language.optional(),
+  translationOf: articleFields.translationOf.optional(),
 }).refine((b) => !b.gallery?.length || b.kind === "PHOTO_STORY", {
   path: ["gallery"], message: "Only PHOTO_STORY articles have a gallery.",
 });
-const updateBody = z.strictObject(articleFields).partial();
+// significantUpdate: the editor's "significant update" checkbox (moves the public updatedAt).
+const updateBody = z.strictObject({ ...articleFields, significantUpdate: z.boolean() }).partial();
 
-const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date }>> = {
+const transitionBodies: Record<Transition, z.ZodType<{ note?: string; scheduledAt?: Date; publishedAt?: Date; significantUpdate?: boolean }>> = {
   submit: z.strictObject({}),
   return: z.strictObject({ note: z.string().trim().min(1).max(2000) }),
   schedule: z.strictObject({ scheduledAt: dateTimeSchema }),
-  publish: z.strictObject({ publishedAt: dateTimeSchema.optional() }),
+  publish: z.strictObject({ publishedAt: dateTimeSchema.optional(), significantUpdate: z.boolean().optional() }),
   unpublish: z.strictObject({}),
   archive: z.strictObject({}),
 };

@@ -15,7 +15,7 @@ import { loadTree, type SectionTree } from "../sections/service.ts";
 import { slugify } from "./sanitize.ts";
 import { approvedCommentCounts } from "../comments/service.ts";
 import { tooComplex, type BodySanitizer, type SanitizedBody } from "./sanitize-pool.ts";
-import { emit } from "../events/outbox.ts";
+import { emit, type ChangeEventInput } from "../events/outbox.ts";
 import { articleEvent, articleState } from "../events/keys.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -36,6 +36,12 @@ export interface ArticleInput {
   leadImage?: number | null;
   gallery?: { media: number; caption?: string }[];
   commentsClosed?: boolean;
+  /** BCP 47, normalized; null: inherit the section's (then SITE_LANGUAGE). */
+  language?: string | null;
+  /** Join the translation group of this article (creating it); null: leave the group. */
+  translationOf?: number | null;
+  /** Update only: moves the public updatedAt (editorialUpdatedAt) to now. */
+  significantUpdate?: boolean;
 }
 
 export const adminArticleInclude = {
@@ -151,6 +157,7 @@ function contentFields(input: ArticleInput, body?: SanitizedBody) {
   if (input.kind !== undefined) data.kind = input.kind;
   if (input.leadImage !== undefined) data.leadImageId = input.leadImage;
   if (input.commentsClosed !== undefined) data.commentsClosed = input.commentsClosed;
+  if (input.language !== undefined) data.language = input.language;
   if (body) {
     data.body = body.body;
     data.bodyText = body.bodyText;
@@ -181,6 +188,42 @@ async function replaceLinks(tx: Tx, articleId: number, input: ArticleInput, tagI
     await tx.articleTag.deleteMany({ where: { articleId } });
     await tx.articleTag.createMany({ data: tagIds.map((tagId) => ({ articleId, tagId })) });
   }
+}
+
+// ---- translations ----
+
+/** The id of the group a new translation group is given: after the article it started from. */
+const groupIdFor = (articleId: number) => `tg-${articleId}`;
+
+/**
+ * The translation group `input.translationOf` asks for: the named article's
+ * group, or a new one (then also written to that article, with a revision
+ * and an audit entry; its change event is returned for the caller's emit,
+ * which comes last). group undefined: unchanged.
+ */
+async function resolveTranslation(
+  tx: Tx, actor: Actor, input: ArticleInput, selfId?: number,
+): Promise<{ group: string | null | undefined; events: ChangeEventInput[] }> {
+  const none = { events: [] as ChangeEventInput[] };
+  if (input.translationOf === undefined) return { group: undefined, ...none };
+  if (input.translationOf === null) return { group: null, ...none };
+  const targetId = input.translationOf;
+  if (targetId === selfId) throw invalid([{ path: "body.translationOf", message: "An article cannot be a translation of itself." }]);
+  const target = await tx.article.findFirst({
+    where: { id: targetId, deletedAt: null, ...readableBy(actor) },
+    select: { id: true, translationGroup: true },
+  });
+  if (!target) throw invalid([{ path: "body.translationOf", message: `No article with id ${targetId}.` }]);
+  if (target.translationGroup) return { group: target.translationGroup, ...none };
+  // The article named starts the group: it is written too.
+  await lockForWrite(tx, target.id);
+  const existing = await getArticleAdmin(tx, target.id);
+  if (existing.translationGroup) return { group: existing.translationGroup, ...none };
+  assertCanEdit(actor, existing);
+  const group = groupIdFor(target.id);
+  await tx.article.update({ where: { id: target.id }, data: { translationGroup: group, version: { increment: 1 } } });
+  const row = await recordSave(tx, actor, "translation-linked", contentOf(existing), target.id, selfId ? { translation: selfId } : {});
+  return { group, events: [await articleEvent(tx, "updated", articleState(existing), articleState(row), { actorId: actor.id })] };
 }
 
 // ---- writes ----
@@ -243,6 +286,7 @@ export async function createArticle(
   const { body, bodyText } = await sanitizer.sanitize(input.body ?? "");
   return prisma.$transaction(async (tx) => {
     const { sectionId, tagIds } = await resolveRefs(tx, input, undefined, actor);
+    const translation = await resolveTranslation(tx, actor, input);
     const slug = input.slug ?? (await uniqueSlug(tx, slugify(input.headline)));
     const created = await tx.article.create({
       data: {
@@ -260,13 +304,15 @@ export async function createArticle(
         authorId: actor.id,
         leadImageId: input.leadImage ?? null,
         commentsClosed: input.commentsClosed ?? false,
+        language: input.language ?? null,
+        translationGroup: translation.group ?? null,
       },
       select: { id: true },
     });
     await replaceLinks(tx, created.id, input, tagIds);
     const row = await recordSave(tx, actor, "create", null, created.id);
     // A new article is a draft: no public response shows it yet (no keys).
-    await emit(tx, await articleEvent(tx, "created", null, articleState(row), { actorId: actor.id }));
+    await emit(tx, [...translation.events, await articleEvent(tx, "created", null, articleState(row), { actorId: actor.id })]);
     return row;
   });
 }
@@ -337,15 +383,24 @@ export async function updateArticle(
     if (input.gallery?.length && (input.kind ?? existing.kind) !== "PHOTO_STORY") {
       throw invalid([{ path: "body.gallery", message: "Only PHOTO_STORY articles have a gallery." }]);
     }
+    if (input.significantUpdate && existing.status !== "PUBLISHED" && existing.status !== "ARCHIVED") {
+      throw invalid([{
+        path: "body.significantUpdate",
+        message: `Only an update of a published article can be significant (this one is ${existing.status}); mark the publish instead.`,
+      }]);
+    }
     const { sectionId, tagIds } = await resolveRefs(tx, input, id, actor);
+    const translation = await resolveTranslation(tx, actor, input, id);
     await writeVersioned(tx, id, version, {
       ...contentFields(input, body),
       ...(input.slug ? { slug: input.slug } : {}),
       ...(sectionId ? { sectionId } : {}),
+      ...(translation.group !== undefined ? { translationGroup: translation.group } : {}),
+      ...(input.significantUpdate ? { editorialUpdatedAt: new Date() } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
-    const row = await recordSave(tx, actor, "update", contentOf(existing), id);
-    await emit(tx, await articleEvent(tx, "updated", articleState(existing), articleState(row), { actorId: actor.id }));
+    const row = await recordSave(tx, actor, "update", contentOf(existing), id, input.significantUpdate ? { significantUpdate: true } : {});
+    await emit(tx, [...translation.events, await articleEvent(tx, "updated", articleState(existing), articleState(row), { actorId: actor.id })]);
     return row;
   });
 }
@@ -433,6 +488,18 @@ export interface TransitionOptions {
   note?: string;
   scheduledAt?: Date;
   publishedAt?: Date;
+  /** Publish only: the public updatedAt (editorialUpdatedAt) moves to now. */
+  significantUpdate?: boolean;
+}
+
+/**
+ * editorialUpdatedAt when an article is published at `publishedAt`: now for a
+ * significant update; else never earlier than the publication (a first
+ * publication, or a republication later than the last significant update, sets it to publishedAt).
+ */
+function editorialTimeOnPublish(current: Date | null, publishedAt: Date, significant: boolean | undefined): Date {
+  if (significant) return new Date(Math.max(Date.now(), publishedAt.getTime()));
+  return current && current >= publishedAt ? current : publishedAt;
 }
 
 export async function transition(
@@ -468,12 +535,17 @@ export async function transition(
     if (action === "publish") {
       // Bringing an archived story back keeps its original time unless one is given.
       const keep = existing.status === "ARCHIVED" ? existing.publishedAt : null;
-      Object.assign(data, { publishedAt: opts.publishedAt ?? keep ?? new Date(), scheduledAt: null });
+      const publishedAt = opts.publishedAt ?? keep ?? new Date();
+      Object.assign(data, {
+        publishedAt, scheduledAt: null,
+        editorialUpdatedAt: editorialTimeOnPublish(existing.editorialUpdatedAt, publishedAt, opts.significantUpdate),
+      });
     }
     if (action === "archive") data.scheduledAt = null;
     await writeVersioned(tx, id, version, data);
     const row = await recordSave(tx, actor, action, contentOf(existing), id, {
       from: existing.status, to: rule.to, ...(opts.note ? { note: opts.note } : {}),
+      ...(action === "publish" && opts.significantUpdate ? { significantUpdate: true } : {}),
     });
     await emit(tx, await articleEvent(tx, TRANSITION_EVENTS[action], articleState(existing), articleState(row), {
       actorId: actor.id, data: { from: existing.status, to: rule.to },
@@ -501,7 +573,10 @@ export async function publishDue(prisma: PrismaClient, batch = 50): Promise<numb
       const existing = await loadAdmin(tx, id);
       await tx.article.update({
         where: { id },
-        data: { status: "PUBLISHED", publishedAt: existing.scheduledAt, scheduledAt: null, version: { increment: 1 } },
+        data: {
+          status: "PUBLISHED", publishedAt: existing.scheduledAt, scheduledAt: null, version: { increment: 1 },
+          editorialUpdatedAt: editorialTimeOnPublish(existing.editorialUpdatedAt, existing.scheduledAt!, false),
+        },
       });
       const row = await recordSave(tx, null, "scheduled-publish", contentOf(existing), id, { from: "SCHEDULED", to: "PUBLISHED" });
       events.push(await articleEvent(tx, "published", articleState(existing), articleState(row), {
@@ -563,6 +638,8 @@ export async function restoreRevision(
       related: c.related.filter((r) => keepRelated.has(r)),
       tags: c.tags,
       commentsClosed: c.commentsClosed ?? false,
+      // Revisions saved before languages existed leave the language as it is.
+      ...("language" in c ? { language: c.language ?? null } : {}),
     };
     // Images deleted since are dropped rather than failing the restore.
     const imageIds = [...(c.leadImage ? [c.leadImage] : []), ...(c.gallery ?? []).map((g) => g.media)];

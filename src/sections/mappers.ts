@@ -40,6 +40,8 @@ export function adminSection(s: AdminSectionRow) {
     position: s.position,
     parent: s.parent ? { id: s.parent.id, slug: s.parent.slug, name: s.parent.name } : null,
     leadArticleId: s.leadArticleId,
+    // Own language; null: the parent's (then SITE_LANGUAGE).
+    language: s.language,
     version: s.version,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),

@@ -8,6 +8,7 @@ import { idParams, route, slugParams, slugSchema } from "../http/validate.ts";
 import { adminSection, publicSection, publicTree } from "./mappers.ts";
 import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadTree, updateSection } from "./service.ts";
 import { surrogateKeys } from "../delivery/response-cache.ts";
+import { languageSchema } from "../i18n/schema.ts";
 
 export function publicSectionRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -32,6 +33,8 @@ const sectionFields = {
   description: z.string().max(1000),
   parent: slugSchema.nullable(),
   position: z.number().int().min(-100000).max(100000),
+  // BCP 47 (issue 9); null: inherit the parent's, then SITE_LANGUAGE.
+  language: languageSchema.nullable(),
 };
 
 const createBody = z.strictObject({
@@ -39,6 +42,7 @@ const createBody = z.strictObject({
   description: sectionFields.description.optional(),
   parent: sectionFields.parent.optional(),
   position: sectionFields.position.optional(),
+  language: sectionFields.language.optional(),
 });
 const updateBody = z.strictObject(sectionFields).partial();
 

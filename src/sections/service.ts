@@ -84,6 +84,8 @@ export interface SectionInput {
   description?: string;
   parent?: string | null;
   position?: number;
+  /** BCP 47, normalized; null: inherit the parent's (then SITE_LANGUAGE). */
+  language?: string | null;
 }
 
 async function resolveParent(db: Db, parent: string | null | undefined, selfId?: number) {
@@ -116,6 +118,7 @@ export async function createSection(db: PrismaClient, actor: Actor, input: Requi
         description: input.description ?? "",
         position: input.position ?? 0,
         parentId: parentId ?? null,
+        language: input.language ?? null,
       },
       include: adminInclude,
     });
@@ -145,6 +148,7 @@ export async function updateSection(db: PrismaClient, actor: Actor, id: number, 
         description: input.description,
         position: input.position,
         parentId,
+        language: input.language,
       },
     });
     const row = await tx.section.findUniqueOrThrow({ where: { id }, include: adminInclude });
@@ -155,11 +159,15 @@ export async function updateSection(db: PrismaClient, actor: Actor, id: number, 
     });
     const moved = parentId !== undefined && parentId !== existing.parentId;
     const renamed = row.slug !== existing.slug || row.name !== existing.name;
+    const treeAfter = await loadTree(tx);
+    // Sections (this one and below) whose effective language changed: the read
+    // model rebuilds the documents of their articles that inherit it.
+    const languageSections = treeAfter.descendantIds(id).filter((s) => treeBefore.languageOf(s) !== treeAfter.languageOf(s));
     await emit(tx, {
       type: moved ? "section.moved" : renamed ? "section.renamed" : "section.updated",
       entityType: "section", entityId: id, actorId: actor.id,
-      keys: sectionKeys(treeBefore, await loadTree(tx), id),
-      data: { changed: Object.keys(input) },
+      keys: sectionKeys(treeBefore, treeAfter, id),
+      data: { changed: Object.keys(input), ...(languageSections.length ? { languageSections } : {}) },
     });
     return row;
   });

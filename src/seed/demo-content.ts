@@ -1,10 +1,13 @@
-// Invented demo newsroom: the English edition of a national news portal.
+// Invented demo newsroom: the English edition of a national news portal, with
+// a few stories translated for its Chinese and French editions.
 // Every name, agency, quote and event below is fictional.
 import type { DemoContent } from "./demo-types.ts";
 
 export const DEMO: DemoContent = {
   sections: [
-    { slug: "english", name: "English", description: "The English-language edition of the portal.", position: 0 },
+    { slug: "english", name: "English", description: "The English-language edition of the portal.", position: 0, language: "en" },
+    { slug: "zhongwen", name: "中文", description: "本网站的中文版：精选报道的中文译本。", position: 1, language: "zh-Hans" },
+    { slug: "francais", name: "Français", description: "L'édition en français : une sélection de nos articles traduits.", position: 2, language: "fr" },
     {
       slug: "foreign-affairs", name: "Foreign Affairs", parent: "english", position: 10,
       description: "Diplomatic visits, international forums and exchanges between cities and countries.",
@@ -93,6 +96,47 @@ export const DEMO: DemoContent = {
         { name: "freight_watcher", body: "Simplified customs on the rail services would make a real difference for small exporters. Hope it happens quickly.", status: "APPROVED" },
         { name: "Visitor", body: "Looking forward to the follow-up on the museum exhibitions.", status: "PENDING" },
       ],
+    },
+    // The flagship in the Chinese and French editions (translations: alternates with hreflang).
+    {
+      key: "flagship-zh",
+      translationOf: "flagship",
+      slug: "western-gateway-forum-opens-zh",
+      headline: "西部门户合作论坛开幕 与会城市承诺深化经贸与人文交流",
+      summary: "来自十四个伙伴城市的代表在为期三天的论坛开幕式上同意扩大货运线路、学生交流和联合贸易展会。",
+      dateline: "成都",
+      source: "Meridian News Agency",
+      kind: "STORY",
+      section: "zhongwen",
+      publishedAt: "2013-06-08T16:30:00+08:00",
+      paragraphs: [
+        "来自亚洲和欧洲十四个伙伴城市的代表团周六出席西部门户合作论坛开幕式，承诺在未来三年扩大货运线路、学生交流和联合贸易展会。",
+        "本届论坛是第三届，汇聚了市政官员、商会和高校代表，共同探讨长期依赖沿海港口通往海外市场的内陆城市之间的务实合作。",
+        "论坛将于周一闭幕，届时与会代表将参观当地一处高新技术开发区，并宣布明年会议的主办城市。",
+      ],
+      editors: ["liu"],
+      related: [],
+      tags: ["diplomacy", "trade"],
+    },
+    {
+      key: "flagship-fr",
+      translationOf: "flagship",
+      slug: "le-forum-western-gateway-s-ouvre-sur-des-engagements",
+      headline: "Le forum Western Gateway s'ouvre sur des engagements en matière de commerce et d'échanges culturels",
+      summary: "Les délégués de quatorze villes partenaires ont convenu de développer les liaisons de fret, les échanges d'étudiants et les foires commerciales communes.",
+      dateline: "CHENGDU",
+      byline: "Claire Morel",
+      kind: "STORY",
+      section: "francais",
+      publishedAt: "2013-06-08T18:05:00+08:00",
+      paragraphs: [
+        "Les délégations de quatorze villes partenaires d'Asie et d'Europe ont ouvert samedi le forum de coopération Western Gateway, en s'engageant à développer les liaisons de fret, les échanges d'étudiants et les foires commerciales communes au cours des trois prochaines années.",
+        "Le forum, dont c'est la troisième édition, réunit des élus municipaux, des chambres de commerce et des représentants d'universités.",
+        "Il se clôturera lundi par la visite d'une zone de développement technologique et l'annonce de la ville hôte de l'an prochain.",
+      ],
+      editors: ["zhao"],
+      related: [],
+      tags: ["diplomacy", "trade"],
     },
     {
       key: "fa-forum-analysis",
@@ -232,6 +276,8 @@ export const DEMO: DemoContent = {
     },
     {
       key: "china-heat-advisory",
+      // Updated with the forecasters' extension of the advisory: a significant update.
+      significantUpdateAt: "2013-06-10T16:20:00+08:00",
       slug: "forecasters-issue-first-heat-advisory-of-summer-for-northern-plains",
       headline: "Forecasters issue first heat advisory of the summer for northern plains",
       summary: "Temperatures are expected to top 35 degrees Celsius in parts of the north over the next three days.",
@@ -241,6 +287,7 @@ export const DEMO: DemoContent = {
       section: "china",
       publishedAt: "2013-06-10T07:45:00+08:00",
       paragraphs: [
+        "<strong>Updated 16:20:</strong> Forecasters extended the advisory to Thursday evening after the afternoon's readings.",
         "National forecasters issued the summer's first heat advisory on Monday, warning that temperatures could exceed 35 degrees Celsius across parts of the northern plains until Wednesday.",
         "Residents were advised to avoid outdoor work in the early afternoon, drink plenty of water and check on elderly neighbours.",
         "Thunderstorms are expected to bring some relief from Thursday as a cooler air mass moves in from the northwest.",

@@ -2,7 +2,8 @@ import type { ArticleKind, CommentStatus } from "../generated/prisma/client.ts";
 
 export interface DemoContent {
   /** Parents listed before their children. */
-  sections: { slug: string; name: string; description: string; parent?: string; position: number }[];
+  /** language: BCP 47 (articles without their own inherit it). */
+  sections: { slug: string; name: string; description: string; parent?: string; position: number; language?: string }[];
   editors: { key: string; name: string; email: string; role: "EDITOR" | "WRITER" }[];
   tags: { slug: string; name: string }[];
   articles: {
@@ -25,5 +26,11 @@ export interface DemoContent {
     related: string[];
     tags: string[];
     comments?: { name: string; body: string; status: CommentStatus }[];
+    /** BCP 47; unset: the section's. */
+    language?: string;
+    /** Key of the article this one translates (same translation group). */
+    translationOf?: string;
+    /** ISO 8601: the last update an editor marked significant (the public updatedAt). */
+    significantUpdateAt?: string;
   }[];
 }

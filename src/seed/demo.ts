@@ -49,7 +49,7 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
       const row = await tx.section.create({
         data: {
           slug: s.slug, name: s.name, description: s.description, position: s.position,
-          parentId: s.parent ? sectionIds.get(s.parent)! : null,
+          parentId: s.parent ? sectionIds.get(s.parent)! : null, language: s.language ?? null,
         },
       });
       sectionIds.set(s.slug, row.id);
@@ -79,6 +79,12 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
           source: a.source ?? null, byline: a.byline ?? null, body, bodyText: plainText(body), kind: a.kind,
           status: a.publishedAt ? "PUBLISHED" : "DRAFT",
           publishedAt: a.publishedAt ? new Date(a.publishedAt) : null,
+          // The public updatedAt: the last significant update, else the publication.
+          editorialUpdatedAt: a.significantUpdateAt ? new Date(a.significantUpdateAt) : a.publishedAt ? new Date(a.publishedAt) : null,
+          language: a.language ?? null,
+          // Translations share the group of the article they translate (named after it, as translationOf does).
+          translationGroup: a.translationOf || DEMO.articles.some((x) => x.translationOf === a.key)
+            ? `demo-${a.translationOf ?? a.key}` : null,
           sectionId: sectionIds.get(a.section)!, authorId,
         },
       });
