@@ -41,6 +41,8 @@ export interface ListFilter {
   sectionIds?: number[];
   tag?: string;
   kind?: string;
+  /** Effective language (normalized BCP 47): "PublishedArticle".language, indexed with the list order. */
+  language?: string;
   /** Keyset cursor: rows strictly older than (t, id) in (publishedAt, id) order. */
   before?: { t: Date; id: number };
   limit: number;
@@ -57,6 +59,7 @@ export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<It
   const where = [Prisma.sql`p.status = 'PUBLISHED'`];
   if (f.tag) where.push(Prisma.sql`p."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
   if (f.kind) where.push(Prisma.sql`p.kind = ${f.kind}::"ArticleKind"`);
+  if (f.language) where.push(Prisma.sql`p.language = ${f.language}`);
   if (f.before) where.push(Prisma.sql`(p."publishedAt", p."articleId") < (${f.before.t}::timestamptz, ${f.before.id}::int)`);
   const cond = Prisma.join(where, " AND ");
   if (!f.sectionIds) {
@@ -84,17 +87,19 @@ export async function listItems(prisma: PrismaClient, f: ListFilter): Promise<It
  * lead image, and the newest limit+1 stories (in no particular order: the
  * caller sorts them); per-section walks as in listItems.
  */
-export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number) {
+export async function frontRows(prisma: PrismaClient, sectionId: number, sectionIds: number[], limit: number, language?: string) {
+  // ?language=: each part keeps to the language (by the section/language index for the list).
+  const lang = language ? Prisma.sql`AND p.language = ${language}` : Prisma.empty;
   return prisma.$queryRaw<(ItemRow & { src: "pinned" | "image" | "list" })[]>`
     (SELECT 'pinned' AS src, ${ITEM_COLUMNS} FROM "PublishedArticle" p
       WHERE "articleId" = (SELECT "leadArticleId" FROM "Section" WHERE id = ${sectionId})
-        AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]))
+        AND status = 'PUBLISHED' AND "sectionId" = ANY(${sectionIds}::int[]) ${lang})
     UNION ALL
     (SELECT 'image' AS src, x."articleId", x."sectionId", x.item
        FROM unnest(${sectionIds}::int[]) AS s(id)
        CROSS JOIN LATERAL (
          SELECT p."articleId", p."sectionId", p.item, p."publishedAt" FROM "PublishedArticle" p
-          WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' AND (p."item"->>'leadImage') IS NOT NULL
+          WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' AND (p."item"->>'leadImage') IS NOT NULL ${lang}
           ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT 1) x
       ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT 1)
     UNION ALL
@@ -103,7 +108,7 @@ export async function frontRows(prisma: PrismaClient, sectionId: number, section
                FROM unnest(${sectionIds}::int[]) AS s(id)
                CROSS JOIN LATERAL (
                  SELECT p."articleId", p."publishedAt" FROM "PublishedArticle" p
-                  WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED'
+                  WHERE p."sectionId" = s.id AND p.status = 'PUBLISHED' ${lang}
                   ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit + 1}) x
               ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT ${limit + 1}) k
        JOIN "PublishedArticle" d ON d."articleId" = k."articleId")`;
@@ -138,8 +143,9 @@ export async function collectionBySlug(prisma: PrismaClient, slug: string): Prom
  * are summed per article first, then each ranked id is looked up by primary key
  * in the read model. The cost follows the window's traffic, not the site's size.
  */
-export async function popularRows(prisma: PrismaClient, since: Date, limit: number, sectionIds?: number[]) {
+export async function popularRows(prisma: PrismaClient, since: Date, limit: number, sectionIds?: number[], language?: string) {
   const inSection = sectionIds ? Prisma.sql`AND p."sectionId" = ANY(${sectionIds}::int[])` : Prisma.empty;
+  const inLanguage = language ? Prisma.sql`AND p.language = ${language}` : Prisma.empty;
   return prisma.$queryRaw<(ItemRow & { views: number })[]>`
     WITH ranked AS MATERIALIZED (
       SELECT v."articleId", SUM(v.views)::bigint AS views
@@ -150,7 +156,7 @@ export async function popularRows(prisma: PrismaClient, since: Date, limit: numb
     SELECT p."articleId", p."sectionId", p.item, r.views::float8 AS views
       FROM ranked r
       JOIN "PublishedArticle" p ON p."articleId" = r."articleId"
-     WHERE p.status = 'PUBLISHED' ${inSection}
+     WHERE p.status = 'PUBLISHED' ${inSection} ${inLanguage}
      ORDER BY r.views DESC, p."publishedAt" DESC NULLS LAST, p."articleId" DESC
      LIMIT ${limit}`;
 }

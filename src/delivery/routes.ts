@@ -17,10 +17,13 @@ import { renderItem, type RenderedArticle } from "./render.ts";
 import { articleKeys, createArticleRenderer, type ArticleRenderer } from "./rendered.ts";
 import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, popularRows, type ItemRow } from "./reads.ts";
 import { configureReadModel } from "./read-model.ts";
+import { languageSchema } from "../i18n/schema.ts";
 import { surrogateKeys } from "./response-cache.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
-const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt) });
+// ?language= (issue 9): the articles' effective language, normalized (zh-hans finds zh-Hans).
+const languageQuery = { language: languageSchema.optional() };
+const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt), ...languageQuery });
 
 const HOUR_MS = 3_600_000;
 const WINDOWS = { "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS } as const;
@@ -28,6 +31,7 @@ const popularQuery = z.object({
   window: z.enum(["24h", "7d", "30d"]).default("24h"),
   section: slugSchema.optional(),
   limit: z.coerce.number().int().min(1).max(50).default(10),
+  ...languageQuery,
 });
 
 export function deliveryRoutes(
@@ -81,7 +85,7 @@ export function deliveryRoutes(
   }));
 
   // 1 statement.
-  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...pageQuery });
+  const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...languageQuery, ...pageQuery });
   r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
     const cursor = decodeCursor(query.cursor);
     if (cursor && !cursor.t) throw badRequest("The request is invalid.", [{ path: "query.cursor", message: "Invalid cursor." }]);
@@ -89,6 +93,7 @@ export function deliveryRoutes(
       sectionIds: query.section ? (await sectionIds(query.section)).ids : undefined,
       tag: query.tag,
       kind: query.kind,
+      language: query.language,
       before: cursor ? { t: new Date(cursor.t!), id: cursor.id } : undefined,
       limit: query.limit + 1,
     });
@@ -98,13 +103,13 @@ export function deliveryRoutes(
 
   // 1 statement.
   r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
-    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit })) });
+    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit, language: query.language })) });
   }));
 
   // 1 statement: lead (pinned, else newest with an image, else newest) and the stories after it.
   r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
     const { tree, section, ids } = await sectionIds(params.slug);
-    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit);
+    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit, query.language);
     // Newest first; ISO timestamps of one format compare as strings.
     const key = (x: ItemRow) => `${x.item.publishedAt ?? ""} ${String(x.articleId).padStart(10, "0")}`;
     const list = rows.filter((x) => x.src === "list").sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
@@ -146,7 +151,7 @@ export function deliveryRoutes(
     // Whole hour buckets: the one containing the window start counts in full.
     const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
     const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
-    const rows = await popularRows(ctx.prisma, since, query.limit, ids);
+    const rows = await popularRows(ctx.prisma, since, query.limit, ids, query.language);
     const rendered = await items(res, rows);
     const data = rendered.map((item, i) => ({ ...item, views: Number(rows[i].views) }));
     res.json({ data, meta: { window: query.window, since: since.toISOString() } });
