@@ -226,7 +226,7 @@ export function createApp(ctx: AppContext): express.Express {
   // below keep the public writes, the preview and the section tree.
   publicApi.use(deliveryRoutes(ctx, sections, renderer));
   // Feeds, sitemaps and robots.txt (src/delivery/discovery-routes.ts): /api/v1/feeds here, the top-level files below.
-  const discovery = discoveryRoutes(ctx, { cors: publicCors, cache: responseCache.middleware });
+  const discovery = discoveryRoutes(ctx, { cors: publicCors, cache: responseCache.middleware }, sections);
   publicApi.use(discovery.api);
   publicApi.use(publicArticleRoutes(ctx));
   publicApi.use(publicCommentRoutes(ctx));
