@@ -38,7 +38,10 @@ before(async () => {
     body: "<p>The <b>harbour</b> reopened.</p>", byline: "Ann Reporter", tags: ["storms"], editors: [critic.id], leadImage: media.id,
   });
   await publish(t, asia.id, "2026-11-20T08:00:00Z");
-  const world = await makeArticle(t, { headline: "World summit opens", summary: "Leaders meet.", section: "world", source: "Wire Agency" });
+  const world = await makeArticle(t, {
+    headline: "World summit opens", summary: "Leaders meet.", section: "world", source: "Wire Agency",
+    body: '<p>See <a href="/asia/more">more</a>.</p><figure><img src="/media/2026/11/map.png" alt="Map"></figure>',
+  });
   await publish(t, world.id, "2026-11-21T09:30:00Z");
   const sport = await makeArticle(t, { headline: "Derby ends level", summary: "One all.", section: "sport", tags: ["storms"], byline: "By Bo Chen and Cy Diaz" });
   // Its own language (the editor API's field belongs to another change): set before it is published.
@@ -181,6 +184,10 @@ describe("JSON Feed 1.1", () => {
       assert.ok(Array.isArray(i.authors) && i.authors.length > 0);
       assert.ok(Array.isArray(i.tags));
     }
+    // Root-relative links and images in a body are made absolute.
+    const summit = f.items.find((i: { title: string }) => i.title === "World summit opens");
+    assert.ok(summit.content_html.includes(`href="${SITE}/asia/more"`), summit.content_html);
+    assert.ok(summit.content_html.includes(`src="${API}/media/2026/11/map.png"`), summit.content_html);
     const h = f.items.find((i: { title: string }) => i.title.startsWith("Harbour"));
     assert.equal(h.image, `${API}/media/2026/11/lead.jpg`);
     assert.deepEqual(h.attachments, [{ url: `${API}/media/2026/11/lead.jpg`, mime_type: "image/jpeg", title: "A harbour & its cranes" }]);

@@ -146,7 +146,7 @@ export function toEntry(row: FeedRow, tree: SectionTree, view: PublicView, u: Ur
     url: u.article(view, { slug: d.slug, sectionSlug, publishedAt: d.publishedAt ? new Date(d.publishedAt) : null }),
     title: d.headline,
     summary: d.summary,
-    html: d.body,
+    html: absolutize(d.body, u),
     published,
     // Never before publication (an article edited in draft keeps its older system time otherwise).
     modified: modified < published ? published : modified,
@@ -162,6 +162,16 @@ export function toEntry(row: FeedRow, tree: SectionTree, view: PublicView, u: Ur
       }
       : null,
   };
+}
+
+/**
+ * Root-relative links and images of a body made absolute (a feed reader has
+ * no page to resolve them against): /media/… on the media base, anything else
+ * on the site. The sanitizer writes attributes double-quoted.
+ */
+export function absolutize(html: string, u: Urls): string {
+  return html.replace(/\b(href|src)="(\/(?!\/)[^"]*)"/g, (_m, attr: string, path: string) =>
+    `${attr}="${path.startsWith("/media/") ? u.media(path.slice("/media/".length)) : `${u.site}${path}`}"`);
 }
 
 export const feedUpdated = (entries: FeedEntry[]) => newest(entries.map((e) => e.modified));
