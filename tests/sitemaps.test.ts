@@ -234,3 +234,24 @@ describe("robots.txt, X-Robots-Tag and HTTP caching", () => {
     assert.ok(!(await t.get("/sitemap-news.xml")).text.includes(a.zh.slug));
   });
 });
+
+describe("the demo newsroom", () => {
+  it("has stories in the news sitemap and the feeds right after seeding", async () => {
+    const d = await startTestApp({ PUBLIC_SITE_URL: SITE });
+    try {
+      const { seedDemo } = await import("../src/seed/demo.ts");
+      assert.equal(await seedDemo(d.db.prisma), true);
+      const news = urls(parse(await d.get("/sitemap-news.xml")));
+      assert.ok(news.length >= 2, "stories published hours before the seed");
+      assert.ok(news.some((u) => u.loc.endsWith("/freight-operators-add-weekend-rail-departures-to-the-coast")));
+      const index = parse(await d.get("/sitemap.xml"));
+      const first = urls(parse(await d.get(new URL(index.sitemapindex.sitemap[0].loc).pathname)));
+      assert.ok(first.length >= 20);
+      const rss = await d.get("/rss.xml");
+      assert.equal(rss.status, 200);
+      assert.ok((rss.text.match(/<item>/g) ?? []).length >= 20);
+    } finally {
+      await d.close();
+    }
+  });
+});

@@ -549,6 +549,48 @@ export const DEMO: DemoContent = {
       related: ["china-ev-charging", "china-guizhou-broadband"],
       tags: ["technology", "trade"],
     },
+    // Published hours before the seed runs (publishedHoursAgo), so a fresh demo's
+    // Google News sitemap (the last 48 hours) and feeds have current stories.
+    {
+      key: "biz-weekend-rail-departures",
+      slug: "freight-operators-add-weekend-rail-departures-to-the-coast",
+      headline: "Freight operators add weekend rail departures to the coast",
+      summary: "Two inland logistics companies will run extra Saturday and Sunday container trains from next month.",
+      dateline: "CHONGQING",
+      byline: "Wang Lei",
+      kind: "STORY",
+      section: "business",
+      publishedAt: null,
+      publishedHoursAgo: 3,
+      paragraphs: [
+        "Two inland logistics companies said they would add weekend container trains to the coast from next month, after weekday services ran close to capacity for most of the year.",
+        "The extra departures are aimed at small exporters of furniture, auto parts and processed food, which had complained of waiting up to a week for space on scheduled trains.",
+        "A spokesman for one of the operators said the company would review demand after three months and could extend the weekend timetable to other routes.",
+      ],
+      editors: ["liu"],
+      related: ["biz-inland-exporters-rail"],
+      tags: ["transport", "trade"],
+    },
+    {
+      key: "world-coastal-storm-drills",
+      slug: "coastal-cities-agree-joint-storm-warning-drills",
+      headline: "Coastal cities agree joint storm warning drills",
+      summary: "Emergency services in five port cities will test a shared alert system before the typhoon season.",
+      dateline: "XIAMEN",
+      source: "Meridian News Agency",
+      kind: "STORY",
+      section: "world",
+      publishedAt: null,
+      publishedHoursAgo: 20,
+      paragraphs: [
+        "Emergency services in five port cities agreed on Tuesday to hold joint storm warning drills, testing a shared alert system that sends the same evacuation notices to residents, ships and schools.",
+        "Officials said the first exercise would simulate a typhoon making landfall at night, when warnings reach fewer people.",
+        "The cities will publish the results of the drills and a common glossary of warning levels so that visitors and seafarers read alerts the same way everywhere along the coast.",
+      ],
+      editors: ["he"],
+      related: [],
+      tags: ["climate", "transport"],
+    },
 
     // ---------------------------------------------------------------- Opinion
     {

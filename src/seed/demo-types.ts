@@ -16,8 +16,13 @@ export interface DemoContent {
     byline?: string;
     kind: ArticleKind;
     section: string;
-    /** ISO 8601 with offset; null for a draft. */
+    /** ISO 8601 with offset; null for a draft (unless publishedHoursAgo is set). */
     publishedAt: string | null;
+    /**
+     * Published this many hours before the seed runs, instead of publishedAt:
+     * a fresh demo then has stories in the Google News sitemap (the last 48 hours).
+     */
+    publishedHoursAgo?: number;
     /** Plain text paragraphs; may contain <em>, <strong> or <a href>. */
     paragraphs: string[];
     /** Editor keys, in credit order. */

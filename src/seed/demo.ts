@@ -13,12 +13,21 @@ const PALETTE: [number, number, number][] = [
   [70, 110, 150], [160, 120, 80], [90, 140, 100], [150, 90, 110], [120, 120, 160], [180, 150, 90],
 ];
 
+/** The demo's articles, those published "hours ago" dated from now (at seed time). */
+function demoArticles(now = Date.now()): DemoArticle[] {
+  return DEMO.articles.map((a) => (a.publishedHoursAgo === undefined ? a
+    : { ...a, publishedAt: new Date(now - a.publishedHoursAgo * 3_600_000).toISOString() }));
+}
+
+type DemoArticle = (typeof DEMO.articles)[number];
+
 export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Promise<boolean> {
   const [sections, articles] = await Promise.all([prisma.section.count(), prisma.article.count()]);
   if (sections > 0 || articles > 0) return false;
+  const stories = demoArticles();
   // Placeholder lead images for photo stories and the flagship, written
   // before the transaction; if it fails they are removed again.
-  const wantsImage = DEMO.articles.filter((a) => a.publishedAt && (a.kind === "PHOTO_STORY" || a.key === "flagship"));
+  const wantsImage = stories.filter((a) => a.publishedAt && (a.kind === "PHOTO_STORY" || a.key === "flagship"));
   const files: { key: string; article: string; caption: string; size: number }[] = [];
   if (media) {
     for (const [i, a] of wantsImage.entries()) {
@@ -29,7 +38,7 @@ export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Prom
     }
   }
   try {
-    await seedRows(prisma, files);
+    await seedRows(prisma, files, stories);
   } catch (err) {
     for (const f of files) await media?.remove(f.key);
     throw err;
@@ -39,7 +48,7 @@ export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Prom
   return true;
 }
 
-async function seedRows(prisma: PrismaClient, files: { key: string; article: string; caption: string; size: number }[]) {
+async function seedRows(prisma: PrismaClient, files: { key: string; article: string; caption: string; size: number }[], stories: DemoArticle[]) {
   // Desk editors get random passwords: an ADMIN sets real ones when needed.
   const hashes = await Promise.all(DEMO.editors.map(() => hashPassword(randomPassword())));
   await prisma.$transaction(async (tx) => {
@@ -69,7 +78,7 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
       tagIds.set(t.slug, (await tx.tag.create({ data: { slug: t.slug, name: t.name } })).id);
     }
     const articleIds = new Map<string, number>();
-    for (const a of DEMO.articles) {
+    for (const a of stories) {
       // Flat paragraphs shipped with the code and seeded before the server
       // listens: sanitized in place, unlike request bodies (sanitize-pool.ts).
       const body = sanitizeBody(a.paragraphs.map((p) => `<p>${p}</p>`).join("\n"));
@@ -83,7 +92,7 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
           editorialUpdatedAt: a.significantUpdateAt ? new Date(a.significantUpdateAt) : a.publishedAt ? new Date(a.publishedAt) : null,
           language: a.language ?? null,
           // Translations share the group of the article they translate (named after it, as translationOf does).
-          translationGroup: a.translationOf || DEMO.articles.some((x) => x.translationOf === a.key)
+          translationGroup: a.translationOf || stories.some((x) => x.translationOf === a.key)
             ? `demo-${a.translationOf ?? a.key}` : null,
           sectionId: sectionIds.get(a.section)!, authorId,
         },
@@ -105,28 +114,28 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
       });
       imageOf.set(f.article, m.id);
       await tx.article.update({ where: { id: articleIds.get(f.article)! }, data: { leadImageId: m.id } });
-      if (DEMO.articles.find((a) => a.key === f.article)?.kind === "PHOTO_STORY") {
+      if (stories.find((a) => a.key === f.article)?.kind === "PHOTO_STORY") {
         await tx.galleryItem.create({ data: { articleId: articleIds.get(f.article)!, mediaId: m.id, position: 0, caption: f.caption } });
       }
     }
     // The boxes of the reference page: a curated list and some reads for Most Popular.
-    const photos = DEMO.articles.filter((a) => a.kind === "PHOTO_STORY" && a.publishedAt).slice(0, 6);
+    const photos = stories.filter((a) => a.kind === "PHOTO_STORY" && a.publishedAt).slice(0, 6);
     const selections = await tx.collection.create({ data: { slug: "selections-for-you", name: "Selections for you" } });
     await tx.collectionItem.createMany({
       data: photos.map((a, position) => ({ collectionId: selections.id, articleId: articleIds.get(a.key)!, position })),
     });
     // An editor-pinned lead for the China front.
-    const chinaLead = DEMO.articles.find((a) => a.section === "china" && a.publishedAt && a.kind === "STORY");
+    const chinaLead = stories.find((a) => a.section === "china" && a.publishedAt && a.kind === "STORY");
     if (chinaLead) {
       await tx.section.update({ where: { id: sectionIds.get("china")! }, data: { leadArticleId: articleIds.get(chinaLead.key)! } });
     }
     const hour = new Date();
     hour.setUTCMinutes(0, 0, 0);
-    const popular = DEMO.articles.filter((a) => a.publishedAt).slice(0, 10);
+    const popular = stories.filter((a) => a.publishedAt).slice(0, 10);
     await tx.articleViewHourly.createMany({
       data: popular.map((a, i) => ({ articleId: articleIds.get(a.key)!, hour, views: 500 - i * 37 })),
     });
-    for (const a of DEMO.articles) {
+    for (const a of stories) {
       await tx.articleRelated.createMany({
         data: a.related.map((k, position) => ({
           articleId: articleIds.get(a.key)!, relatedId: articleIds.get(k)!, position,
