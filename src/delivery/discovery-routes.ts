@@ -21,7 +21,8 @@ import type { AppContext } from "../context.ts";
 import { notFound } from "../http/errors.ts";
 import { route, slugSchema } from "../http/validate.ts";
 import { publicView } from "../articles/presentation.ts";
-import { LANGUAGE_TAG, normalizeLanguage } from "../i18n/languages.ts";
+import { normalizeLanguage } from "../i18n/languages.ts";
+import { languageSchema } from "../i18n/schema.ts";
 import { LiveSectionTree } from "./section-tree.ts";
 import { surrogateKeys } from "./response-cache.ts";
 import { lastModified, newest, sectionLanguage, urls } from "./discovery.ts";
@@ -41,7 +42,8 @@ export const feedQuery = z
     section: slugSchema.optional(),
     tag: slugSchema.optional(),
     author: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
-    language: z.string().max(35).regex(LANGUAGE_TAG, "Use a BCP 47 language tag such as en, zh-Hans or pt-BR.").transform(normalizeLanguage).optional(),
+    // As on the public lists: the effective language, matched in canonical case.
+    language: languageSchema.optional(),
   })
   .superRefine((q, ctx) => {
     const set = (["section", "tag", "author"] as const).filter((k) => q[k] !== undefined);
