@@ -200,6 +200,26 @@ describe("translations: reciprocal alternates", () => {
     assert.deepEqual(langs((await pub(es.slug)).body), ["en", "es", "es-419", "x-default"]);
   });
 
+  it("stays reciprocal when two members are written at the same time", async () => {
+    const en = await live({ headline: uniq("Parallel") });
+    const fr = await live({ headline: uniq("En parallèle"), section: "monde", translationOf: en.id });
+    for (let i = 0; i < 3; i++) {
+      const enSlug = uniq("parallel");
+      const frLang = i % 2 ? "fr" : "fr-CA";
+      const [x, y] = await Promise.all([
+        t.patch(art(en.id), { slug: enSlug }, await matched(art(en.id))),
+        t.patch(art(fr.id), { language: frLang }, await matched(art(fr.id))),
+      ]);
+      assert.equal(x.status, 200);
+      assert.equal(y.status, 200);
+      const a = (await pub(enSlug)).body.alternates;
+      const b = (await pub(fr.slug)).body.alternates;
+      assert.deepEqual(a, b, "both list the same, current set");
+      assert.ok(a.some((l: { language: string; slug: string }) => l.language === frLang && l.slug === fr.slug));
+      assert.ok(b.some((l: { slug: string; language: string }) => l.slug === enSlug && l.language === "en"));
+    }
+  });
+
   it("x-default is the article itself when no version is in SITE_LANGUAGE", async () => {
     const fr = await live({ headline: uniq("Seulement"), section: "monde" });
     const de = await live({ headline: uniq("Nur"), language: "de", translationOf: fr.id });

@@ -307,6 +307,7 @@ async function refresh(db: Db, ids: number[], opts: { peers?: boolean } = {}): P
     SELECT "articleId", slug, status::text AS status, doc->>'headline' AS headline, kind::text AS kind,
            doc->>'translationGroup' AS "group", language, "sectionId", doc->>'publishedAt' AS "publishedAt"
       FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
+  if (opts.peers !== false) await lockGroups(db, ids, before.flatMap((b) => (b.group ? [b.group] : [])));
   const rows = await buildRows(db, ids);
   await upsertRows(db, ids, rows);
   const old = new Map(before.map((b) => [b.articleId, shownAs(b)]));
@@ -328,6 +329,28 @@ async function refresh(db: Db, ids: number[], opts: { peers?: boolean } = {}): P
   const peers = groups.size ? (await sameGroup(db, [...groups])).filter((id) => !self.has(id)) : [];
   if (peers.length) await upsertRows(db, peers, await buildRows(db, peers));
   return { changed, peers };
+}
+
+// Namespace of the translation-group advisory locks (pg_advisory_xact_lock(int, int)).
+const GROUP_LOCK = 72707371;
+
+/**
+ * Serializes the projections of writers to one translation group (the
+ * articles' former and current groups), taken before their documents are
+ * built: two members written at once (a translator on each) otherwise each
+ * build the other's document from a read taken before the other committed, and
+ * the later commit would publish a stale listing. The second waits until the
+ * first commits, then reads what it wrote (READ COMMITTED: a fresh snapshot
+ * per statement). It holds no row the first needs: documents are written
+ * after this lock, article rows are only read.
+ */
+async function lockGroups(db: Db, ids: number[], former: string[]): Promise<void> {
+  const rows = await db.$queryRaw<{ group: string }[]>`
+    SELECT DISTINCT "translationGroup" AS "group" FROM "Article" WHERE id = ANY(${ids}::int[]) AND "translationGroup" IS NOT NULL`;
+  const groups = [...new Set([...former, ...rows.map((r) => r.group)])].sort();
+  if (!groups.length) return;
+  // In one order everywhere (sorted), so two writers to two groups cannot wait on each other in a cycle.
+  await db.$executeRaw`SELECT pg_advisory_xact_lock(${GROUP_LOCK}::int, hashtext(g)) FROM unnest(${groups}::text[]) AS g`;
 }
 
 /** Published or archived articles of `groups` (indexed). */
@@ -474,7 +497,8 @@ export async function refreshRecommendations(prisma: PrismaClient, batch: number
     const hash = () => tx.$queryRaw<{ id: number; h: string }[]>`
       SELECT "articleId" AS id, md5(doc::text) AS h FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
     const before = new Map((await hash()).map((r) => [r.id, r.h]));
-    await refresh(tx, ids);
+    // Each document lists its translations as they are now; their own documents are refreshed in their turn.
+    await refresh(tx, ids, { peers: false });
     const changed = (await hash()).filter((r) => before.get(r.id) !== r.h).map((r) => r.id);
     if (changed.length) {
       await emit(tx, {
