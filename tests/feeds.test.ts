@@ -257,6 +257,17 @@ describe("HTTP caching", () => {
     }
     const site = await t.get("/rss.xml");
     assert.equal(site.headers["last-modified"], "Sun, 22 Nov 2026 10:00:00 GMT", "the newest item's editorial time");
+    // If-Modified-Since (without If-None-Match) against Last-Modified: from the cache and on a miss.
+    for (const path of ["/rss.xml", "/api/v1/feeds/atom?section=world", "/api/v1/feeds/json?tag=storms&language=de", "/sitemaps/sections.xml"]) {
+      const lm = (await t.get(path)).headers["last-modified"];
+      const ims = { "If-Modified-Since": lm };
+      assert.equal((await t.get(path, { headers: ims })).status, 304, path);
+      const earlier = new Date(Date.parse(lm) - 1000).toUTCString();
+      assert.equal((await t.get(path, { headers: { "If-Modified-Since": earlier } })).status, 200, path);
+      assert.equal((await t.get(path, { headers: { "If-Modified-Since": "not a date" } })).status, 200, path);
+      // If-None-Match wins over If-Modified-Since.
+      assert.equal((await t.get(path, { headers: { ...ims, "If-None-Match": '"other"' } })).status, 200, path);
+    }
     assert.equal(statementsOf(await t.get("/feed.json?section=sport")), 1);
   });
 

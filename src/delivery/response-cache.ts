@@ -257,7 +257,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       res.locals.cacheHit = true;
       for (const [name, value] of hit.headers) res.setHeader(name, value);
       setCachingHeaders(res, hit.etag, route.cacheControl, hit.keys, route.policy.varyAccept);
-      if (notModified(req, hit.etag)) {
+      if (notModified(req, hit.etag, res.getHeader("last-modified"))) {
         res.removeHeader("Content-Type");
         res.statusCode = 304;
         res.end();
@@ -306,7 +306,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
           set.add(cacheKey);
         }
       }
-      if (notModified(req, etag)) {
+      if (notModified(req, etag, res.getHeader("last-modified"))) {
         res.removeHeader("Content-Type");
         res.status(304);
         res.end();
@@ -341,7 +341,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       const origin = allowOrigin(req.headers.origin);
       if (origin !== undefined) headers.push("Access-Control-Allow-Origin", origin);
       let status = 200;
-      if (notModified(req, hit.etag)) {
+      const lm = hit.full.indexOf("last-modified");
+      if (notModified(req, hit.etag, lm >= 0 ? hit.full[lm + 1] : undefined)) {
         status = 304;
         const i = headers.indexOf("content-type");
         if (i >= 0) headers.splice(i, 2);
@@ -373,10 +374,20 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
   };
 }
 
-/** If-None-Match against a strong ETag (weak comparison, as RFC 9110 §13.1.2 says). */
-function notModified(req: Request, etag: string): boolean {
+/**
+ * If-None-Match against a strong ETag (weak comparison, as RFC 9110 §13.1.2
+ * says); without one, If-Modified-Since against the response's Last-Modified
+ * when it has one (feeds and sitemaps: §13.1.3).
+ */
+function notModified(req: Request, etag: string, lastModified?: unknown): boolean {
   const header = req.headers["if-none-match"];
-  if (!header) return false;
+  if (!header) {
+    const since = req.headers["if-modified-since"];
+    if (!since || typeof lastModified !== "string") return false;
+    const s = Date.parse(since);
+    const m = Date.parse(lastModified);
+    return Number.isFinite(s) && Number.isFinite(m) && m <= s;
+  }
   if (header.trim() === "*") return true;
   for (const part of header.split(",")) {
     const tag = part.trim().replace(/^W\//, "");

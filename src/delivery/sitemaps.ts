@@ -25,6 +25,29 @@ export const NEWS_MAX_URLS = 1000;
 /** The protocol's limit on a sitemap file, uncompressed. */
 export const SITEMAP_MAX_BYTES = 50 * 1024 * 1024;
 
+const NS = {
+  sitemap: "http://www.sitemaps.org/schemas/sitemap/0.9",
+  news: "http://www.google.com/schemas/sitemap-news/0.9",
+  xhtml: "http://www.w3.org/1999/xhtml",
+};
+
+/**
+ * A sitemap listing nothing (a new site, a quiet news day, a page of
+ * unpublished ids): the library refuses to end an empty stream, so this one
+ * element is written here. Search engines read an empty urlset as "no URLs".
+ */
+function emptyUrlset(xmlns: { news?: boolean; xhtml?: boolean }): Buffer {
+  const attrs = [`xmlns="${NS.sitemap}"`, ...(xmlns.news ? [`xmlns:news="${NS.news}"`] : []), ...(xmlns.xhtml ? [`xmlns:xhtml="${NS.xhtml}"`] : [])];
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><urlset ${attrs.join(" ")}></urlset>`);
+}
+
+function urlset(xmlns: { news?: boolean; xhtml?: boolean }, items: SitemapItemLoose[]): Promise<Buffer> {
+  if (!items.length) return Promise.resolve(emptyUrlset(xmlns));
+  return render(new SitemapStream({
+    xmlns: { news: Boolean(xmlns.news), video: false, image: false, xhtml: Boolean(xmlns.xhtml) }, level: ErrorLevel.SILENT,
+  }), items);
+}
+
 async function render(stream: SitemapStream | SitemapIndexStream, items: (SitemapItemLoose | { url: string; lastmod?: string })[]): Promise<Buffer> {
   const done = streamToPromise(stream as unknown as Readable);
   for (const item of items) stream.write(item);
@@ -95,7 +118,7 @@ export async function articleSitemap(rows: PageRow[], tree: SectionTree, view: P
       ...(links.length ? { links: links.map((l) => ({ lang: l.language, hreflang: l.language, url: l.url })) } : {}),
     };
   });
-  return render(new SitemapStream({ xmlns: { news: false, video: false, image: false, xhtml: true }, level: ErrorLevel.SILENT }), items);
+  return urlset({ xhtml: true }, items);
 }
 
 /** The newest published story of each section (its own stories; callers fold in sub-sections). */
@@ -126,7 +149,7 @@ export async function sectionSitemap(tree: SectionTree, newestOf: Map<number, Da
     }
   };
   walk(null);
-  return render(new SitemapStream({ xmlns: { news: false, video: false, image: false, xhtml: false }, level: ErrorLevel.SILENT }), items);
+  return urlset({}, items);
 }
 
 interface NewsRow {
@@ -161,7 +184,7 @@ export async function newsSitemap(rows: NewsRow[], tree: SectionTree, view: Publ
       },
     };
   });
-  return render(new SitemapStream({ xmlns: { news: true, video: false, image: false, xhtml: false }, level: ErrorLevel.SILENT }), items);
+  return urlset({ news: true }, items);
 }
 
 /** robots.txt: the Disallow paths and extra lines from config, and the sitemaps. */
