@@ -56,12 +56,18 @@ export async function feedRows(prisma: PrismaClient, f: FeedFilter, limit = FEED
   const where = [Prisma.sql`p.status = 'PUBLISHED'`];
   if (f.language) where.push(Prisma.sql`p.language = ${f.language}`);
   if (f.tag) where.push(Prisma.sql`p."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
-  if (f.author !== undefined) {
-    where.push(Prisma.sql`p."articleId" IN (SELECT a.id FROM "Article" a WHERE a."authorId" = ${f.author}
-                                              UNION SELECT x."articleId" FROM "ArticleEditor" x WHERE x."editorId" = ${f.author})`);
-  }
   const cond = Prisma.join(where, " AND ");
-  const keys = f.sectionIds
+  // An editor's feed starts from their own articles (materialized: never a
+  // walk of the whole site's index filtered by them), then sorts those.
+  const keys = f.author !== undefined
+    ? Prisma.sql`
+        WITH mine AS MATERIALIZED (
+          SELECT a.id FROM "Article" a WHERE a."authorId" = ${f.author}
+          UNION SELECT x."articleId" FROM "ArticleEditor" x WHERE x."editorId" = ${f.author})
+        SELECT p."articleId", p."publishedAt" FROM mine JOIN "PublishedArticle" p ON p."articleId" = mine.id
+         WHERE ${cond}
+         ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit}`
+    : f.sectionIds
     ? Prisma.sql`
         SELECT x."articleId", x."publishedAt"
           FROM unnest(${f.sectionIds}::int[]) AS s(id)
