@@ -154,6 +154,9 @@ export const configSchema = z
     // The read model's periodic refresh (automatic recommendations): every this many ms (0: off), this many documents.
     READ_MODEL_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     READ_MODEL_REFRESH_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
+    // At start-up on PostgreSQL, this many published articles without a read-model row or more are built
+    // (and their JSON rendered) by a child process, so the server does not keep the heap that grows to.
+    READ_MODEL_CHILD_MIN_ROWS: z.coerce.number().int().min(1).default(2000),
     // The in-process cache of public responses (src/delivery/response-cache.ts), in bytes.
     DELIVERY_CACHE_MAX_BYTES: bytes.default(64 * 1024 * 1024),
     // Share of in-process cache hits (200/304 answered without the database) that get an access-log

@@ -5,9 +5,11 @@
 // first-ADMIN check, migrations, the first ADMIN, demo content -> listen (a
 // port in use exits 1). SIGTERM/SIGINT drain connections (http/drain.ts),
 // write buffered views, close the database and exit 0.
+import { fork } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { pino, type Logger } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
@@ -19,7 +21,7 @@ import { DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts"
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
-import { backfill, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
+import { backfill, countMissing, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
@@ -105,6 +107,29 @@ async function openChecked(config: Config): Promise<Database> {
   }
 }
 
+/**
+ * Rows of the read model for articles that have none (content from before
+ * it existed, or loaded without events). Many on PostgreSQL: in a child
+ * process (`read-model:rebuild --missing`, which also renders their JSON), so
+ * the server's heap does not keep what building them grew it to.
+ */
+async function buildReadModel(db: Database, config: Config, logger: Logger): Promise<void> {
+  const missing = db.kind === "postgresql" ? await countMissing(db.prisma) : 0;
+  if (missing < config.READ_MODEL_CHILD_MIN_ROWS) {
+    await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
+    return;
+  }
+  logger.info({ articles: missing }, "read model: building the missing rows in a child process");
+  const self = fileURLToPath(import.meta.url);
+  const cli = path.join(path.dirname(self), "delivery", `rebuild-cli${path.extname(self)}`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = fork(cli, ["--missing"], { execArgv: process.execArgv, env: process.env, stdio: "inherit" });
+    child.once("error", reject);
+    child.once("exit", (c) => resolve(c));
+  });
+  if (code !== 0) throw new StartupError(`building the read model failed (${cli} --missing exited with ${code})`);
+}
+
 /** First-start work, one instance at a time: see withBootstrapLock. */
 async function bootstrap(config: Config, db: Database, media: MediaStorage, logger: Logger): Promise<void> {
   // On PostgreSQL the lock is held on a connection of its own, so the work
@@ -123,7 +148,7 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
         logger.info("seeded demo content into the empty database");
       }
       // Articles published before the read model existed, or written without an event.
-      await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
+      await buildReadModel(db, config, logger);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();

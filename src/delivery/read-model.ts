@@ -558,6 +558,15 @@ async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: 
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
+/** How many publicly readable articles have no row (what backfill would build). */
+export async function countMissing(prisma: PrismaClient): Promise<number> {
+  const [{ n }] = await prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM "Article" a
+     WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
+       AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)`;
+  return n;
+}
+
 /**
  * Builds the rows of publicly readable articles that have none (at start:
  * content written before the read model existed, or without events), and

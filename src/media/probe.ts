@@ -6,7 +6,12 @@
 // so a small file cannot make the server allocate a huge picture; then the
 // whole image is decoded, so a truncated or damaged file is refused rather
 // than stored.
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
+
+// Loaded on the first upload, not at start: libvips costs a reading-only
+// instance memory it never uses.
+let sharpModule: Promise<typeof import("sharp")> | undefined;
+const loadSharp = async () => (await (sharpModule ??= import("sharp"))).default;
 import { HttpError, badRequest } from "../http/errors.ts";
 import { CONTENT_TYPES } from "./storage.ts";
 
@@ -95,6 +100,7 @@ export async function probeImage(buf: Buffer, maxPixels: number): Promise<Probed
     throw new HttpError(415, "unsupported-media-type", "The file is not a JPEG, PNG, WebP or GIF image.");
   }
   let meta: Metadata;
+  const sharp = await loadSharp();
   try {
     // The header only; the limit is applied below, with a message that says why.
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
