@@ -1,6 +1,6 @@
 // npm run bench [-- --articles N] [--pglite] [--keep] [--reuse-schema NAME] [--duration S] [--warmup S]
 //   [--connections C] [--log-level warn|info] [--pool-size N] [--no-build] [--start-timeout S]
-//   [--cpu-prof DIR] [--only TEXT] [--report-only]
+//   [--cpu-prof DIR] [--only TEXT] [--report-only] [--env KEY=VALUE]...
 //
 // Builds a news-sized corpus straight into a fresh database (a throw-away
 // schema on DATABASE_URL's PostgreSQL server, or with --pglite a PGlite data
@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     // Reuses a corpus kept by an earlier --keep run (a schema name on DATABASE_URL's server): no corpus build.
     "reuse-schema": { type: "string" },
+    // Extra server environment, e.g. --env DELIVERY_CACHE_MAX_BYTES=16mb (repeatable).
+    env: { type: "string", multiple: true },
   },
 });
 const ARTICLES = Number(args.articles);
@@ -253,6 +255,11 @@ async function main() {
     DATA_DIR: dataDir,
     DATABASE_POOL_SIZE: args["pool-size"],
   };
+  for (const kv of args.env ?? []) {
+    const i = kv.indexOf("=");
+    if (i < 1) throw new Error(`--env ${kv}: expected KEY=VALUE`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
   if (schema) {
     const u = new URL(pgUrl);
     u.searchParams.set("schema", schema);

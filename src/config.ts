@@ -158,7 +158,7 @@ export const configSchema = z
     // (and their JSON rendered) by a child process, so the server does not keep the heap that grows to.
     READ_MODEL_CHILD_MIN_ROWS: z.coerce.number().int().min(1).default(2000),
     // The in-process cache of public responses (src/delivery/response-cache.ts), in bytes.
-    DELIVERY_CACHE_MAX_BYTES: bytes.default(64 * 1024 * 1024),
+    DELIVERY_CACHE_MAX_BYTES: bytes.default(16 * 1024 * 1024),
     // Share of in-process cache hits (200/304 answered without the database) that get an access-log
     // line: writing the line costs about a third of a hit's throughput. Everything else is always logged.
     ACCESS_LOG_CACHE_HIT_SAMPLE: z.coerce.number().min(0).max(1).default(1),
