@@ -57,13 +57,20 @@ export async function feedRows(prisma: PrismaClient, f: FeedFilter, limit = FEED
   if (f.language) where.push(Prisma.sql`p.language = ${f.language}`);
   if (f.tag) where.push(Prisma.sql`p."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
   const cond = Prisma.join(where, " AND ");
-  // An editor's feed starts from their own articles (materialized: never a
-  // walk of the whole site's index filtered by them), then sorts those.
+  // An editor's feed starts from the editor's own stories (materialized:
+  // never a walk of the whole site's index filtered by them): those written,
+  // newest first by "Article_author_published_idx" (stopping after a feed's
+  // worth unless a language filter may skip some), and those credited,
+  // bounded by the editor's credits ("ArticleEditor"(editorId)).
+  const walk = f.language ? Prisma.empty : Prisma.sql`LIMIT ${limit}`;
   const keys = f.author !== undefined
     ? Prisma.sql`
         WITH mine AS MATERIALIZED (
-          SELECT a.id FROM "Article" a WHERE a."authorId" = ${f.author}
-          UNION SELECT x."articleId" FROM "ArticleEditor" x WHERE x."editorId" = ${f.author})
+          (SELECT a.id FROM "Article" a
+            WHERE a."authorId" = ${f.author} AND a.status = 'PUBLISHED' AND a."deletedAt" IS NULL
+            ORDER BY a."publishedAt" DESC, a.id DESC ${walk})
+          UNION
+          SELECT x."articleId" FROM "ArticleEditor" x WHERE x."editorId" = ${f.author})
         SELECT p."articleId", p."publishedAt" FROM mine JOIN "PublishedArticle" p ON p."articleId" = mine.id
          WHERE ${cond}
          ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit}`
