@@ -11,6 +11,8 @@ import { publicView } from "./presentation.ts";
 import { effectiveLanguage } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
+import { searchArticlesAdmin } from "../search/admin.ts";
+import { RANK_WINDOW, queryTextSchema } from "../search/query.ts";
 import {
   automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
   purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
@@ -118,9 +120,19 @@ export function adminArticleRoutes(ctx: AppContext): Router {
     section: slugSchema.optional(),
     author: idSchema.optional(),
     kind: kind.optional(),
+    // Full-text search, ranked (src/search/admin.ts).
+    q: queryTextSchema.optional(),
     ...pageQuery,
   });
   r.get("/articles", route({ query: listQuery }, async ({ query }, req, res) => {
+    if (query.q !== undefined) {
+      const found = await searchArticlesAdmin(ctx.prisma, req.editor!, { ...query, q: query.q });
+      res.json({
+        data: found.page.map((a) => adminArticle(a, ctx.config.MEDIA_BASE_URL)),
+        meta: { nextCursor: found.nextCursor, total: found.total, totalIsEstimate: found.total >= RANK_WINDOW, hits: found.hits },
+      });
+      return;
+    }
     const { page, nextCursor } = await listArticlesAdmin(ctx.prisma, req.editor!, query);
     res.json({ data: page.map((a) => adminArticle(a, ctx.config.MEDIA_BASE_URL)), meta: { nextCursor } });
   }));

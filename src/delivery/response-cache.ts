@@ -63,6 +63,8 @@ export const POLICIES: { pattern: string; policy: CachePolicy }[] = [
   { pattern: "/sections/:slug", policy: policy(60, 600, 300, DAY, { baseKeys: () => ["sections"] }) },
   { pattern: "/sections/:slug/front", policy: policy(15, 60, 30, DAY, { baseKeys: (p) => [`front:${p.slug}`, "articles", "sections"] }) },
   { pattern: "/collections/:slug", policy: policy(30, 120, 60, DAY, { baseKeys: (p) => [`collection:${p.slug}`, "sections"] }) },
+  // Any change to a public article (key "articles") or to sections drops every cached search; kept 60 s at most.
+  { pattern: "/search", policy: policy(15, 60, 30, 3600, { ttlMs: 60_000, baseKeys: () => ["articles", "sections"] }) },
   { pattern: "/popular", policy: policy(60, 60, 60, 3600, { ttlMs: 60_000, baseKeys: () => ["popular", "sections"] }) },
   // Feeds and sitemaps (src/delivery/discovery-routes.ts). /feeds/:format is under /api/v1; the other
   // paths are top-level (the root router runs this middleware per route, with the full path).

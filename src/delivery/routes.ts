@@ -19,6 +19,7 @@ import { articleBySlug, collectionBySlug, commentPage, frontRows, listItems, pop
 import { configureReadModel } from "./read-model.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { surrogateKeys } from "./response-cache.ts";
+import { searchRoutes } from "./search.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
 // ?language= (issue 9): the articles' effective language, normalized (zh-hans finds zh-Hans).
@@ -170,6 +171,9 @@ export function deliveryRoutes(
     });
     res.json({ data: page.map((c) => ({ ...one(c), replies: c.replies.map(one) })), meta: { nextCursor } });
   }));
+
+  // 1 statement (src/delivery/search.ts).
+  r.use(searchRoutes(ctx, sections));
 
   return r;
 }

@@ -1,0 +1,239 @@
+// GET /api/v1/search: full-text search over published articles, one SQL
+// statement per request (plus, after an article or section change, one to
+// learn which text search configurations are in use). The matching runs on
+// "ArticleSearch" (src/search/index.ts) through its GIN index; only the page's
+// rows are joined to "PublishedArticle" for their list items, and only they
+// get a snippet (ts_headline parses the text, so it runs on at most limit+1
+// bodies).
+//
+// sort=relevance ranks (ts_rank_cd, weighted, length-normalized) the newest
+// RANK_WINDOW matches and pages through them by (rank, id); sort=newest pages
+// by (publishedAt, id) through every match. `meta.total` counts the matches
+// up to RANK_WINDOW (`totalIsEstimate` when there may be more).
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { AppContext } from "../context.ts";
+import type { EventBus } from "../events/bus.ts";
+import { badRequest, notFound } from "../http/errors.ts";
+import { route, slugSchema } from "../http/validate.ts";
+import { publicView } from "../articles/presentation.ts";
+import { searchConfigFor } from "../i18n/languages.ts";
+import { languageSchema } from "../i18n/schema.ts";
+import { setSearchSiteLanguage } from "../search/index.ts";
+import {
+  RANK_SCALE, RANK_WINDOW, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, queryTextSchema,
+  rankSql, snippetHtml, type ParsedSearch,
+} from "../search/query.ts";
+import type { ItemDoc } from "./read-model.ts";
+import { renderItem } from "./render.ts";
+import { surrogateKeys } from "./response-cache.ts";
+import { LiveSectionTree } from "./section-tree.ts";
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+/** A calendar date (UTC; as `to`, the whole day) or an ISO date-time with offset. */
+const instant = (bound: "from" | "to") =>
+  z.string().max(40).transform((v, ctx) => {
+    const dateOnly = DATE_ONLY.test(v);
+    const ok = dateOnly || z.iso.datetime({ offset: true }).safeParse(v).success;
+    const t = ok ? Date.parse(dateOnly ? `${v}T00:00:00Z` : v) : NaN;
+    if (Number.isNaN(t) || t < Date.UTC(1000, 0, 1) || t >= Date.UTC(10000, 0, 1) - DAY_MS) {
+      ctx.addIssue({ code: "custom", message: "Must be a date (2026-11-27) or a date-time with offset, years 1000 to 9999." });
+      return z.NEVER;
+    }
+    // Upper bounds are kept exclusive: the day after a date, the next millisecond after a date-time.
+    return new Date(bound === "from" ? t : t + (dateOnly ? DAY_MS : 1));
+  });
+
+const searchQuery = z.object({
+  q: queryTextSchema,
+  section: slugSchema.optional(),
+  tag: slugSchema.optional(),
+  kind: z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]).optional(),
+  language: languageSchema.optional(),
+  from: instant("from").optional(),
+  to: instant("to").optional(),
+  sort: z.enum(["relevance", "newest"]).default("relevance"),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+/**
+ * The text search configurations of the indexed articles (a skip scan over
+ * the config index: one probe per configuration), cached until an article
+ * or section change arrives from any instance.
+ */
+export class ConfigsInUse {
+  private configs: Promise<string[]> | undefined;
+  private generation = 0;
+
+  constructor(private readonly prisma: PrismaClient, events?: EventBus) {
+    events?.subscribe((batch) => {
+      if (batch.some((e) => e.entityType === "article" || e.entityType === "section")) this.invalidate();
+    });
+  }
+
+  invalidate(): void {
+    this.generation += 1;
+    this.configs = undefined;
+  }
+
+  get(): Promise<string[]> {
+    if (!this.configs) {
+      const gen = this.generation;
+      const loading = configsInUse(this.prisma).then(
+        (list) => list,
+        (err) => {
+          if (this.configs === loading) this.configs = undefined;
+          throw err;
+        },
+      );
+      this.configs = loading;
+      // A change that arrived while reading may have added one: read again next time.
+      void loading.then(() => {
+        if (gen !== this.generation && this.configs === loading) this.configs = undefined;
+      }, () => {});
+    }
+    return this.configs;
+  }
+}
+
+export async function configsInUse(db: PrismaClient | Prisma.TransactionClient): Promise<string[]> {
+  const rows = await db.$queryRaw<{ config: string }[]>`
+    WITH RECURSIVE c(config) AS (
+      (SELECT config FROM "ArticleSearch" ORDER BY config LIMIT 1)
+      UNION ALL
+      SELECT (SELECT s.config FROM "ArticleSearch" s WHERE s.config > c.config ORDER BY s.config LIMIT 1)
+        FROM c WHERE c.config IS NOT NULL)
+    SELECT config FROM c WHERE config IS NOT NULL`;
+  return rows.map((r) => r.config);
+}
+
+export interface PublicSearch {
+  parsed: ParsedSearch;
+  configs: string[];
+  sectionIds?: number[];
+  tag?: string;
+  kind?: string;
+  language?: string;
+  from?: Date;
+  /** Exclusive. */
+  toBefore?: Date;
+  sort: "relevance" | "newest";
+  after?: { r: number; id: number } | { t: Date; id: number };
+  /** Rows to fetch (the page size plus one). */
+  take: number;
+}
+
+export interface SearchRow {
+  total: number;
+  articleId: number | null;
+  sectionId: number;
+  item: ItemDoc;
+  rank: number;
+  snippet: string | null;
+}
+
+/** The public search in one statement; with no match on the page, one row carrying only `total`. */
+export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): Promise<SearchRow[]> {
+  const where = [Prisma.sql`s.status = 'PUBLISHED'`, Prisma.sql`NOT s.deleted`, matchSql(f.configs, f.parsed)];
+  if (f.sectionIds) where.push(Prisma.sql`s."sectionId" = ANY(${f.sectionIds}::int[])`);
+  if (f.tag) where.push(Prisma.sql`s."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
+  if (f.kind) where.push(Prisma.sql`s.kind = ${f.kind}::"ArticleKind"`);
+  if (f.language) where.push(Prisma.sql`(s.language = ${f.language} OR s.language LIKE ${`${f.language}-%`})`);
+  if (f.from) where.push(Prisma.sql`s."publishedAt" >= ${f.from}::timestamptz`);
+  if (f.toBefore) where.push(Prisma.sql`s."publishedAt" < ${f.toBefore}::timestamptz`);
+  const cond = Prisma.join(where, " AND ");
+  const rank = rankSql(f.configs, f.parsed);
+  const snippet = headlineSql(f.configs, f.parsed, Prisma.sql`p.doc->>'bodyText'`);
+  const page = Prisma.sql`
+    JOIN "ArticleSearch" s ON s."articleId" = page."articleId"
+    JOIN "PublishedArticle" p ON p."articleId" = page."articleId" AND p.status = 'PUBLISHED'`;
+  if (f.sort === "relevance") {
+    const after = f.after && "r" in f.after
+      ? Prisma.sql`WHERE (r.rank, r."articleId") < (${f.after.r}::int, ${f.after.id}::int)`
+      : Prisma.empty;
+    return prisma.$queryRaw<SearchRow[]>`
+      WITH m AS MATERIALIZED (
+        SELECT s."articleId" FROM "ArticleSearch" s WHERE ${cond}
+         ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${RANK_WINDOW}),
+      r AS MATERIALIZED (
+        SELECT s."articleId", ${rank} AS rank FROM m JOIN "ArticleSearch" s ON s."articleId" = m."articleId"),
+      page AS MATERIALIZED (
+        SELECT r."articleId", r.rank FROM r ${after} ORDER BY r.rank DESC, r."articleId" DESC LIMIT ${f.take})
+      SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, page.rank, ${snippet} AS snippet
+        FROM (SELECT count(*) AS total FROM m) t
+        LEFT JOIN (page ${page}) ON true
+       ORDER BY page.rank DESC, page."articleId" DESC`;
+  }
+  const after = f.after && "t" in f.after
+    ? Prisma.sql`AND (s."publishedAt", s."articleId") < (${f.after.t}::timestamptz, ${f.after.id}::int)`
+    : Prisma.empty;
+  return prisma.$queryRaw<SearchRow[]>`
+    WITH page AS MATERIALIZED (
+      SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond} ${after}
+       ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${f.take})
+    SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, ${rank} AS rank, ${snippet} AS snippet
+      FROM (SELECT count(*) AS total FROM (SELECT 1 FROM "ArticleSearch" s WHERE ${cond} LIMIT ${RANK_WINDOW}) x) t
+      LEFT JOIN (page ${page}) ON true
+     ORDER BY page."publishedAt" DESC, page."articleId" DESC`;
+}
+
+export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router {
+  const r = Router();
+  const view = publicView(ctx.config);
+  setSearchSiteLanguage(ctx.config.SITE_LANGUAGE);
+  const configs = new ConfigsInUse(ctx.prisma, ctx.events);
+
+  const render = async (res: Response, rows: SearchRow[]) => {
+    surrogateKeys(res, rows.map((x) => `article:${x.articleId}`));
+    const tree = await sections.knowing(rows.map((x) => x.sectionId));
+    return rows.map((x) => ({ article: renderItem(x.item, x.sectionId, tree, view), snippet: snippetHtml(x.snippet), rank: x.rank / RANK_SCALE }));
+  };
+
+  // 1 statement (2 right after an article or section change).
+  r.get("/search", route({ query: searchQuery }, async ({ query }, _req, res) => {
+    const cursor = decodeSearchCursor(query.cursor, query.sort === "relevance" ? "r" : "n");
+    if (query.from && query.to && query.from >= query.to) {
+      throw badRequest("The request is invalid.", [{ path: "query.to", message: "Must not be before `from`." }]);
+    }
+    let sectionIds: number[] | undefined;
+    if (query.section) {
+      const { tree, section } = await sections.bySlug(query.section);
+      if (!section) throw notFound("Section");
+      sectionIds = tree.descendantIds(section.id);
+    }
+    const inUse = query.language ? [searchConfigFor(query.language)] : await configs.get();
+    const rows = inUse.length
+      ? await publicSearchRows(ctx.prisma, {
+        parsed: parseSearch(query.q),
+        configs: inUse,
+        sectionIds,
+        tag: query.tag,
+        kind: query.kind,
+        language: query.language,
+        from: query.from,
+        toBefore: query.to,
+        sort: query.sort,
+        after: cursor ? (cursor.s === "r" ? { r: cursor.r, id: cursor.id } : { t: new Date(cursor.t), id: cursor.id }) : undefined,
+        take: query.limit + 1,
+      })
+      : [];
+    const total = rows[0]?.total ?? 0;
+    const hits = rows.filter((x) => x.articleId !== null);
+    const page = hits.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor = hits.length > query.limit
+      ? encodeSearchCursor(query.sort === "relevance"
+        ? { s: "r", r: last.rank, id: last.articleId! }
+        : { s: "n", t: last.item.publishedAt!, id: last.articleId! })
+      : null;
+    res.json({
+      data: await render(res, page),
+      meta: { nextCursor, total, totalIsEstimate: total >= RANK_WINDOW, sort: query.sort },
+    });
+  }));
+  return r;
+}

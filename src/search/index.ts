@@ -1,0 +1,203 @@
+// The full-text search index: "ArticleSearch" holds one row per article, in
+// any status (the editor API searches drafts too), with a weighted tsvector
+// built in the language of the article and the columns searches filter and
+// sort by. Like the published read model (src/delivery/read-model.ts) it is
+// kept by a projection that runs inside the writer's transaction: a search
+// never finds what the writer's commit did not also make true.
+//
+// - Article events (entityType "article") rebuild that article's row with one
+//   INSERT ... SELECT ... ON CONFLICT from "Article" (a purged article's row
+//   goes with it: ON DELETE CASCADE).
+// - Section events rebuild the rows of articles (in the section and below, as
+//   section languages are inherited) whose effective language changed.
+// - At start-up, backfillSearch() builds rows for articles that have none
+//   (demo content, the bench corpus, anything written in SQL) and rebuilds the
+//   rows whose language no longer matches SITE_LANGUAGE.
+//
+// The document: headline (weight A), summary (B), body text (C: "bodyText",
+// the plain text of the sanitized body, its first BODY_CHARS characters), and
+// dateline, byline and tag names (D), each parsed with the text search
+// configuration of the article's effective language (searchConfigFor:
+// stemming and stop words; `simple` where PostgreSQL has no dictionary).
+import type { Logger } from "pino";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
+import { effectiveLanguage, searchConfigFor } from "../i18n/languages.ts";
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/**
+ * Body characters indexed. A tsvector holds at most 1 MB; 100,000 characters
+ * (a very long feature is 30,000) stay far below it whatever the text, so a
+ * save never fails on its index. Positions past 16,383 count as 16,383.
+ */
+export const BODY_CHARS = 100_000;
+
+let siteLanguage = "en";
+
+/**
+ * SITE_LANGUAGE, for the articles that inherit it. Set from the configuration
+ * when the app is created (one site language per process: two apps with
+ * different SITE_LANGUAGE in one process would share the last one set).
+ */
+export function setSearchSiteLanguage(tag: string): void {
+  siteLanguage = tag;
+}
+
+export const searchSiteLanguage = () => siteLanguage;
+
+/** Each section's parent and own language (read here, not from the delivery side's tree). */
+class SectionLanguages {
+  constructor(private readonly rows: Map<number, { parentId: number | null; language: string | null }>) {}
+
+  static async load(db: Db): Promise<SectionLanguages> {
+    const rows = await db.$queryRaw<{ id: number; parentId: number | null; language: string | null }[]>`
+      SELECT id, "parentId", language FROM "Section"`;
+    return new SectionLanguages(new Map(rows.map((r) => [r.id, r])));
+  }
+
+  /** The section's own language, else the nearest ancestor's; null when none has one. */
+  inherited(id: number): string | null {
+    const seen = new Set<number>();
+    for (let cur: number | null = id; cur !== null && !seen.has(cur); ) {
+      seen.add(cur);
+      const r = this.rows.get(cur);
+      if (!r) return null;
+      if (r.language) return r.language;
+      cur = r.parentId;
+    }
+    return null;
+  }
+
+  /** The section and everything below it. */
+  below(id: number): number[] {
+    const out = [id];
+    const seen = new Set(out);
+    for (let i = 0; i < out.length; i++) {
+      for (const [child, r] of this.rows) {
+        if (r.parentId === out[i] && !seen.has(child)) {
+          seen.add(child);
+          out.push(child);
+        }
+      }
+    }
+    return out;
+  }
+
+  has(id: number): boolean {
+    return this.rows.has(id);
+  }
+
+  ids(): number[] {
+    return [...this.rows.keys()];
+  }
+}
+
+type SectionTree = SectionLanguages;
+
+/** The effective language of an article (own, else the section chain's, else the site's). */
+function languageOf(tree: SectionTree, own: string | null, sectionId: number): string {
+  return effectiveLanguage(own, tree.inherited(sectionId), siteLanguage);
+}
+
+/** Rebuilds the search rows of `ids` (those that still exist) in `db`. */
+export async function reindexArticles(db: Db, ids: number[], tree?: SectionTree): Promise<void> {
+  ids = [...new Set(ids)];
+  if (!ids.length) return;
+  const rows = await db.$queryRaw<{ id: number; language: string | null; sectionId: number }[]>`
+    SELECT id, language, "sectionId" FROM "Article" WHERE id = ANY(${ids}::int[])`;
+  if (!rows.length) return;
+  tree ??= await SectionLanguages.load(db);
+  const langs = rows.map((r) => languageOf(tree, r.language, r.sectionId));
+  await upsert(db, rows.map((r) => r.id), langs);
+}
+
+async function upsert(db: Db, ids: number[], langs: string[]): Promise<void> {
+  const configs = langs.map(searchConfigFor);
+  await db.$executeRaw`
+    INSERT INTO "ArticleSearch"
+      ("articleId", status, deleted, "sectionId", kind, "publishedAt", "tagSlugs", language, config, document, "builtAt")
+    SELECT a.id, a.status, a."deletedAt" IS NOT NULL, a."sectionId", a.kind, a."publishedAt",
+           COALESCE(t.slugs, ARRAY[]::text[]), x.lang, x.cfg,
+           setweight(to_tsvector(x.cfg::regconfig, a.headline), 'A') ||
+           setweight(to_tsvector(x.cfg::regconfig, a.summary), 'B') ||
+           setweight(to_tsvector(x.cfg::regconfig, left(a."bodyText", ${BODY_CHARS})), 'C') ||
+           setweight(to_tsvector(x.cfg::regconfig, concat_ws(' ', a.dateline, a.byline, t.names)), 'D'),
+           now()
+      FROM unnest(${ids}::int[], ${langs}::text[], ${configs}::text[]) AS x(id, lang, cfg)
+      JOIN "Article" a ON a.id = x.id
+      LEFT JOIN LATERAL (
+        SELECT array_agg(g.slug ORDER BY g.slug) AS slugs, string_agg(g.name, ' ' ORDER BY g.slug) AS names
+          FROM "ArticleTag" at JOIN "Tag" g ON g.id = at."tagId" WHERE at."articleId" = a.id) t ON true
+    ON CONFLICT ("articleId") DO UPDATE SET
+      status = EXCLUDED.status, deleted = EXCLUDED.deleted, "sectionId" = EXCLUDED."sectionId", kind = EXCLUDED.kind,
+      "publishedAt" = EXCLUDED."publishedAt", "tagSlugs" = EXCLUDED."tagSlugs", language = EXCLUDED.language,
+      config = EXCLUDED.config, document = EXCLUDED.document, "builtAt" = EXCLUDED."builtAt"`;
+}
+
+/**
+ * Articles in `sectionIds` that inherit their language and whose row says
+ * otherwise than `tree` does now (a section's language was set, changed or
+ * removed, or the section moved under another).
+ */
+async function staleInSections(db: Db, tree: SectionTree, sectionIds: number[]): Promise<number[]> {
+  if (!sectionIds.length) return [];
+  const rows = await db.$queryRaw<{ id: number; sectionId: number; language: string }[]>`
+    SELECT a.id, a."sectionId", s.language FROM "Article" a JOIN "ArticleSearch" s ON s."articleId" = a.id
+     WHERE a."sectionId" = ANY(${sectionIds}::int[]) AND a.language IS NULL`;
+  return rows.filter((r) => r.language !== languageOf(tree, null, r.sectionId)).map((r) => r.id);
+}
+
+/** The projection: applies a batch of change events to the search index, in the writer's transaction. */
+export async function projectSearch(db: Db, events: ChangeEventInput[]): Promise<void> {
+  const articles = new Set<number>();
+  const sections = new Set<number>();
+  for (const e of events) {
+    if (e.entityType === "article" && e.entityId) articles.add(e.entityId);
+    if (e.entityType === "section" && e.entityId) sections.add(e.entityId);
+  }
+  if (!articles.size && !sections.size) return;
+  const tree = await SectionLanguages.load(db);
+  if (sections.size) {
+    const below = [...new Set([...sections].flatMap((id) => (tree.has(id) ? tree.below(id) : [])))];
+    for (const id of await staleInSections(db, tree, below)) articles.add(id);
+  }
+  await reindexArticles(db, [...articles], tree);
+}
+
+registerProjection(projectSearch);
+
+const BATCH = 1000;
+
+/**
+ * Builds the rows of articles that have none and rebuilds those whose
+ * language is no longer their effective one (SITE_LANGUAGE changed), in
+ * batches of BATCH, each its own transaction. Returns how many were built.
+ */
+export async function backfillSearch(prisma: PrismaClient, site: string, logger?: Logger): Promise<number> {
+  setSearchSiteLanguage(site);
+  const tree = await SectionLanguages.load(prisma);
+  const missing = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT a.id FROM "Article" a
+     WHERE NOT EXISTS (SELECT 1 FROM "ArticleSearch" s WHERE s."articleId" = a.id) ORDER BY a.id`;
+  // Only articles that inherit the site's language can be stale: their section chain has none.
+  const inheriting = tree.ids().filter((id) => !tree.inherited(id));
+  const stale = inheriting.length
+    ? await prisma.$queryRaw<{ id: number }[]>`
+        SELECT a.id FROM "Article" a JOIN "ArticleSearch" s ON s."articleId" = a.id
+         WHERE a.language IS NULL AND a."sectionId" = ANY(${inheriting}::int[]) AND s.language <> ${site}
+         ORDER BY a.id`
+    : [];
+  const ids = [...missing, ...stale].map((r) => r.id);
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const batch = ids.slice(i, i + BATCH);
+    await prisma.$transaction(async (tx) => {
+      // As writers lock an article's row first: a concurrent save is not overwritten by an older read.
+      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
+      await reindexArticles(tx, batch, tree);
+    }, { timeout: 120_000 });
+    if (ids.length > BATCH) logger?.info({ built: Math.min(i + BATCH, ids.length), of: ids.length }, "search index: building");
+  }
+  if (ids.length) logger?.info({ articles: ids.length }, "search index: built rows for articles that had none or changed language");
+  return ids.length;
+}
