@@ -300,6 +300,7 @@ interface Refreshed {
 async function refresh(db: Db, ids: number[], opts: { peers?: boolean } = {}): Promise<Refreshed> {
   ids = [...new Set(ids)];
   if (!ids.length) return { changed: [], peers: [] };
+  if (opts.peers !== false) await lockGroups(db, ids);
   const before = await db.$queryRaw<{
     articleId: number; slug: string; status: string; headline: string; kind: string;
     group: string | null; language: string | null; sectionId: number; publishedAt: string | null;
@@ -307,7 +308,6 @@ async function refresh(db: Db, ids: number[], opts: { peers?: boolean } = {}): P
     SELECT "articleId", slug, status::text AS status, doc->>'headline' AS headline, kind::text AS kind,
            doc->>'translationGroup' AS "group", language, "sectionId", doc->>'publishedAt' AS "publishedAt"
       FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[])`;
-  if (opts.peers !== false) await lockGroups(db, ids, before.flatMap((b) => (b.group ? [b.group] : [])));
   const rows = await buildRows(db, ids);
   await upsertRows(db, ids, rows);
   const old = new Map(before.map((b) => [b.articleId, shownAs(b)]));
@@ -336,18 +336,20 @@ const GROUP_LOCK = 72707371;
 
 /**
  * Serializes the projections of writers to one translation group (the
- * articles' former and current groups), taken before their documents are
- * built: two members written at once (a translator on each) otherwise each
+ * articles' former and current groups), taken before anything of theirs is
+ * read: two members written at once (a translator on each) otherwise each
  * build the other's document from a read taken before the other committed, and
  * the later commit would publish a stale listing. The second waits until the
  * first commits, then reads what it wrote (READ COMMITTED: a fresh snapshot
  * per statement). It holds no row the first needs: documents are written
  * after this lock, article rows are only read.
  */
-async function lockGroups(db: Db, ids: number[], former: string[]): Promise<void> {
+async function lockGroups(db: Db, ids: number[]): Promise<void> {
   const rows = await db.$queryRaw<{ group: string }[]>`
-    SELECT DISTINCT "translationGroup" AS "group" FROM "Article" WHERE id = ANY(${ids}::int[]) AND "translationGroup" IS NOT NULL`;
-  const groups = [...new Set([...former, ...rows.map((r) => r.group)])].sort();
+    SELECT "translationGroup" AS "group" FROM "Article" WHERE id = ANY(${ids}::int[]) AND "translationGroup" IS NOT NULL
+    UNION
+    SELECT doc->>'translationGroup' FROM "PublishedArticle" WHERE "articleId" = ANY(${ids}::int[]) AND doc->>'translationGroup' IS NOT NULL`;
+  const groups = rows.map((r) => r.group).sort();
   if (!groups.length) return;
   // In one order everywhere (sorted), so two writers to two groups cannot wait on each other in a cycle.
   await db.$executeRaw`SELECT pg_advisory_xact_lock(${GROUP_LOCK}::int, hashtext(g)) FROM unnest(${groups}::text[]) AS g`;
