@@ -12,7 +12,7 @@ import { effectiveLanguage } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import { searchArticlesAdmin } from "../search/admin.ts";
-import { RANK_WINDOW, queryTextSchema } from "../search/query.ts";
+import { queryTextSchema } from "../search/query.ts";
 import {
   automaticRelated, createArticle, getArticleFor, getArticlePublic, listArticlesAdmin,
   purgeArticle, restoreFromTrash, restoreRevision, transition, trashArticle, updateArticle,
@@ -129,7 +129,7 @@ export function adminArticleRoutes(ctx: AppContext): Router {
       const found = await searchArticlesAdmin(ctx.prisma, req.editor!, { ...query, q: query.q });
       res.json({
         data: found.page.map((a) => adminArticle(a, ctx.config.MEDIA_BASE_URL)),
-        meta: { nextCursor: found.nextCursor, total: found.total, totalIsEstimate: found.total >= RANK_WINDOW, hits: found.hits },
+        meta: { nextCursor: found.nextCursor, total: found.total, totalIsEstimate: found.totalIsEstimate, hits: found.hits },
       });
       return;
     }

@@ -9,7 +9,9 @@
 // sort=relevance ranks (ts_rank_cd, weighted, length-normalized) the newest
 // RANK_WINDOW matches and pages through them by (rank, id); sort=newest pages
 // by (publishedAt, id) through every match. `meta.total` counts the matches
-// up to RANK_WINDOW (`totalIsEstimate` when there may be more).
+// up to TOTAL_CAP (`totalIsEstimate` when there may be more). Each step is
+// bounded whatever the archive's size: the GIN index (rare words) or a walk
+// of the newest published rows (common words) finds at most TOTAL_CAP rows.
 import { Router, type Response } from "express";
 import { z } from "zod";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
@@ -22,7 +24,7 @@ import { searchConfigFor } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { setSearchSiteLanguage } from "../search/index.ts";
 import {
-  RANK_SCALE, RANK_WINDOW, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, queryTextSchema,
+  RANK_SCALE, RANK_WINDOW, TOTAL_CAP, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, queryTextSchema,
   rankSql, snippetHtml, type ParsedSearch,
 } from "../search/query.ts";
 import type { ItemDoc } from "./read-model.ts";
@@ -138,6 +140,11 @@ export interface SearchRow {
 
 /** The public search in one statement; with no match on the page, one row carrying only `total`. */
 export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): Promise<SearchRow[]> {
+  return prisma.$queryRaw<SearchRow[]>(publicSearchSql(f));
+}
+
+/** The statement of publicSearchRows (EXPLAIN it with the same parameters). */
+export function publicSearchSql(f: PublicSearch): Prisma.Sql {
   const where = [Prisma.sql`s.status = 'PUBLISHED'`, Prisma.sql`NOT s.deleted`, matchSql(f.configs, f.parsed)];
   if (f.sectionIds) where.push(Prisma.sql`s."sectionId" = ANY(${f.sectionIds}::int[])`);
   if (f.tag) where.push(Prisma.sql`s."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
@@ -155,12 +162,16 @@ export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): P
     const after = f.after && "r" in f.after
       ? Prisma.sql`WHERE (r.rank, r."articleId") < (${f.after.r}::int, ${f.after.id}::int)`
       : Prisma.empty;
-    return prisma.$queryRaw<SearchRow[]>`
+    return Prisma.sql`
       WITH m AS MATERIALIZED (
-        SELECT s."articleId" FROM "ArticleSearch" s WHERE ${cond}
-         ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${RANK_WINDOW}),
+        SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond}
+         ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${TOTAL_CAP}),
+      c AS MATERIALIZED (
+        SELECT m."articleId" FROM m ORDER BY m."publishedAt" DESC, m."articleId" DESC LIMIT ${RANK_WINDOW}),
+      -- One primary-key probe per candidate (OFFSET 0 keeps the planner from a merge join over the whole index).
       r AS MATERIALIZED (
-        SELECT s."articleId", ${rank} AS rank FROM m JOIN "ArticleSearch" s ON s."articleId" = m."articleId"),
+        SELECT c."articleId", x.rank FROM c
+         CROSS JOIN LATERAL (SELECT ${rank} AS rank FROM "ArticleSearch" s WHERE s."articleId" = c."articleId" OFFSET 0) x),
       page AS MATERIALIZED (
         SELECT r."articleId", r.rank FROM r ${after} ORDER BY r.rank DESC, r."articleId" DESC LIMIT ${f.take})
       SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, page.rank, ${snippet} AS snippet
@@ -171,12 +182,12 @@ export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): P
   const after = f.after && "t" in f.after
     ? Prisma.sql`AND (s."publishedAt", s."articleId") < (${f.after.t}::timestamptz, ${f.after.id}::int)`
     : Prisma.empty;
-  return prisma.$queryRaw<SearchRow[]>`
+  return Prisma.sql`
     WITH page AS MATERIALIZED (
       SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond} ${after}
        ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${f.take})
     SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, ${rank} AS rank, ${snippet} AS snippet
-      FROM (SELECT count(*) AS total FROM (SELECT 1 FROM "ArticleSearch" s WHERE ${cond} LIMIT ${RANK_WINDOW}) x) t
+      FROM (SELECT count(*) AS total FROM (SELECT 1 FROM "ArticleSearch" s WHERE ${cond} LIMIT ${TOTAL_CAP}) x) t
       LEFT JOIN (page ${page}) ON true
      ORDER BY page."publishedAt" DESC, page."articleId" DESC`;
 }
@@ -232,7 +243,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
       : null;
     res.json({
       data: await render(res, page),
-      meta: { nextCursor, total, totalIsEstimate: total >= RANK_WINDOW, sort: query.sort },
+      meta: { nextCursor, total, totalIsEstimate: total >= TOTAL_CAP, sort: query.sort },
     });
   }));
   return r;

@@ -1,7 +1,8 @@
 // GET /api/v1/admin/articles?q=: the desk's search, over every status (drafts
 // included) and combined with the list's filters and the actor's read
 // access. Ranked like the public search: the newest RANK_WINDOW matches (by
-// id, the admin list's order) by ts_rank_cd, paged by (rank, id).
+// id, the admin list's order) by ts_rank_cd, paged by (rank, id); counted up
+// to TOTAL_CAP.
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
@@ -9,7 +10,7 @@ import { adminArticleInclude, type AdminArticleRow } from "../articles/service.t
 import { loadTree } from "../sections/service.ts";
 import { configsInUse } from "../delivery/search.ts";
 import {
-  RANK_SCALE, RANK_WINDOW, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, rankSql, snippetHtml,
+  RANK_SCALE, RANK_WINDOW, TOTAL_CAP, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, rankSql, snippetHtml,
 } from "./query.ts";
 
 export interface AdminSearchQuery {
@@ -50,7 +51,7 @@ export async function searchArticlesAdmin(prisma: PrismaClient, actor: Pick<Acto
     sectionIds = tree.descendantIds(s.id);
   }
   const configs = await configsInUse(prisma);
-  const empty = { page: [] as AdminArticleRow[], hits: [] as AdminSearchHit[], nextCursor: null as string | null, total: 0 };
+  const empty = { page: [] as AdminArticleRow[], hits: [] as AdminSearchHit[], nextCursor: null as string | null, total: 0, totalIsEstimate: false };
   if (!configs.length) return empty;
   const parsed = parseSearch(q.q);
   const where = [
@@ -67,9 +68,11 @@ export async function searchArticlesAdmin(prisma: PrismaClient, actor: Pick<Acto
     WITH m AS MATERIALIZED (
       SELECT s."articleId" FROM "ArticleSearch" s JOIN "Article" a ON a.id = s."articleId"
        WHERE ${Prisma.join(where, " AND ")}
-       ORDER BY s."articleId" DESC LIMIT ${RANK_WINDOW}),
+       ORDER BY s."articleId" DESC LIMIT ${TOTAL_CAP}),
+    c AS MATERIALIZED (SELECT m."articleId" FROM m ORDER BY m."articleId" DESC LIMIT ${RANK_WINDOW}),
     r AS MATERIALIZED (
-      SELECT s."articleId", ${rankSql(configs, parsed)} AS rank FROM m JOIN "ArticleSearch" s ON s."articleId" = m."articleId"),
+      SELECT c."articleId", x.rank FROM c
+       CROSS JOIN LATERAL (SELECT ${rankSql(configs, parsed)} AS rank FROM "ArticleSearch" s WHERE s."articleId" = c."articleId" OFFSET 0) x),
     page AS MATERIALIZED (
       SELECT r."articleId", r.rank FROM r ${after} ORDER BY r.rank DESC, r."articleId" DESC LIMIT ${q.limit + 1})
     SELECT t.total::int AS total, page."articleId", page.rank, ${headlineSql(configs, parsed, Prisma.sql`a."bodyText"`)} AS snippet
@@ -91,5 +94,6 @@ export async function searchArticlesAdmin(prisma: PrismaClient, actor: Pick<Acto
     hits: kept.map((r) => ({ id: r.articleId!, rank: r.rank / RANK_SCALE, snippet: snippetHtml(r.snippet) })),
     nextCursor: found.length > q.limit ? encodeSearchCursor({ s: "r", r: last.rank, id: last.articleId! }) : null,
     total,
+    totalIsEstimate: total >= TOTAL_CAP,
   };
 }

@@ -198,6 +198,11 @@ export async function backfillSearch(prisma: PrismaClient, site: string, logger?
     }, { timeout: 120_000 });
     if (ids.length > BATCH) logger?.info({ built: Math.min(i + BATCH, ids.length), of: ids.length }, "search index: building");
   }
-  if (ids.length) logger?.info({ articles: ids.length }, "search index: built rows for articles that had none or changed language");
+  if (ids.length) {
+    // Statistics and a flushed GIN pending list for the planner: before them it
+    // guesses, and may scan the whole table for a word no article contains.
+    await prisma.$executeRawUnsafe(`VACUUM ANALYZE "ArticleSearch"`);
+    logger?.info({ articles: ids.length }, "search index: built rows for articles that had none or changed language");
+  }
   return ids.length;
 }
