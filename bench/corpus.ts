@@ -22,6 +22,10 @@ const HEAD_A = ["Council", "Ministry", "Harbour", "Railway", "Market", "Festival
 const HEAD_B = ["approves", "delays", "expands", "reviews", "opens", "debates", "revises", "measures", "rebuilds", "reports on"];
 const HEAD_C = ["new budget", "river bridge", "coastal route", "annual survey", "trade framework", "harvest forecast", "transit plan", "school programme", "water project", "port schedule"];
 
+/** Words of the corpus (body and headline vocabulary, no stop words) that the search scenario queries. */
+export const SEARCH_VOCABULARY = [...new Set([...WORDS, ...HEAD_A, ...HEAD_B, ...HEAD_C]
+  .flatMap((x) => x.toLowerCase().split(" ")))].filter((w) => w.length > 3);
+
 const lit = (xs: string[]) => `ARRAY[${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(",")}]::text[]`;
 
 export interface CorpusOptions {

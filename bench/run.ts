@@ -22,7 +22,7 @@ import autocannon from "autocannon";
 import { openDatabase, type Database } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { REPO_ROOT } from "../src/paths.ts";
-import { corpusStatements } from "./corpus.ts";
+import { SEARCH_VOCABULARY, corpusStatements } from "./corpus.ts";
 import { renderResults, type RunRecord, type ScenarioResult } from "./report.ts";
 
 const { values: args } = parseArgs({
@@ -339,6 +339,17 @@ async function main() {
   await api("section front", { path: "/api/v1/sections/desk-1/front" }, Array(10).fill("/api/v1/sections/desk-1/front"));
   await api("popular 24h", { path: "/api/v1/popular?window=24h" }, Array(10).fill("/api/v1/popular?window=24h"));
   await api("comments list", { path: `/api/v1/articles/${newest}/comments` }, Array(10).fill(`/api/v1/articles/${newest}/comments`));
+  // Search (GET /api/v1/search): half the queries one of the corpus's 102 words (answered from the
+  // response cache after their first request), 30 % two words, 20 % a word and the first four letters of
+  // another (prefix matching): about 19,000 distinct queries, so the other half mostly miss the cache.
+  // Every query matches many articles (a small vocabulary): ranking window and snippets are always full.
+  const searchPath = () => {
+    const last = pick(SEARCH_VOCABULARY);
+    const r = Math.random();
+    const q = r < 0.5 ? last : r < 0.8 ? `${pick(SEARCH_VOCABULARY)} ${last}` : `${pick(SEARCH_VOCABULARY)} ${last.slice(0, 4)}`;
+    return `/api/v1/search?q=${encodeURIComponent(q)}`;
+  };
+  await api("search", { requests: [{ setupRequest: (req) => ({ ...req, path: searchPath() }) }] }, Array.from({ length: 10 }, searchPath));
   if (etag) {
     const s = await api("304 revalidation (hot article)", { path: hotPath, headers: { "if-none-match": etag } }, Array(10).fill(hotPath), { "if-none-match": etag });
     const n304 = s?.statusCounts["304"] ?? 0;

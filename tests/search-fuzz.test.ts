@@ -63,7 +63,7 @@ function checkSnippet(s: string) {
 describe("search never fails on input", () => {
   it("public search: 200 or 400", async () => {
     await fc.assert(fc.asyncProperty(text, params, async (q, ps) => {
-      const query = new URLSearchParams([["q", q], ...ps.filter((p) => p !== undefined)]);
+      const query = new URLSearchParams([["q", q], ...ps.filter((p) => p !== undefined)] as [string, string][]);
       const res = await t.get(`/api/v1/search?${query}`);
       assert.ok(res.status === 200 || res.status === 400 || res.status === 404, `${query}: ${res.status} ${res.text.slice(0, 300)}`);
       if (res.status === 404) assert.ok(query.get("section") !== "news", "404 only for an unknown section");
