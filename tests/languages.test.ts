@@ -137,6 +137,9 @@ describe("translations: reciprocal alternates", () => {
     assert.equal(frDraft.translationGroup, enAdmin.translationGroup);
     assert.equal(enAdmin.version, en.version + 2, "publish, then joined by the translation");
     assert.deepEqual((await pub(en.slug)).body.alternates, [], "a draft translation is not listed");
+    // The desk finds the versions of a story by its group, drafts included.
+    const members = await t.get(`/api/v1/admin/articles?translationGroup=${enAdmin.translationGroup}`, ed());
+    assert.deepEqual(members.body.data.map((x: { id: number }) => x.id).sort(), [en.id, frDraft.id].sort());
 
     await publish(t, frDraft.id);
     const a = (await pub(en.slug)).body;

@@ -120,6 +120,8 @@ export function adminArticleRoutes(ctx: AppContext): Router {
     section: slugSchema.optional(),
     author: idSchema.optional(),
     kind: kind.optional(),
+    // The versions of one story (issue 9): the members of a translation group.
+    translationGroup: z.string().trim().min(1).max(200).optional(),
     // Full-text search, ranked (src/search/admin.ts).
     q: queryTextSchema.optional(),
     ...pageQuery,

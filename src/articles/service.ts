@@ -689,6 +689,8 @@ export interface AdminListQuery {
   section?: string;
   author?: number;
   kind?: ArticleKind;
+  /** The members of one translation group (every status). */
+  translationGroup?: string;
   limit: number;
   cursor?: string;
 }
@@ -701,6 +703,7 @@ export async function listArticlesAdmin(prisma: PrismaClient, actor: Pick<Actor,
     ...(q.status ? { status: q.status } : {}),
     ...(q.author ? { authorId: q.author } : {}),
     ...(q.kind ? { kind: q.kind } : {}),
+    ...(q.translationGroup ? { translationGroup: q.translationGroup } : {}),
     ...(cursor ? { id: { lt: cursor.id } } : {}),
   };
   if (q.section) {
