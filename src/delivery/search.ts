@@ -146,13 +146,27 @@ export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): P
 /** The statement of publicSearchRows (EXPLAIN it with the same parameters). */
 export function publicSearchSql(f: PublicSearch): Prisma.Sql {
   const where = [Prisma.sql`s.status = 'PUBLISHED'`, Prisma.sql`NOT s.deleted`, matchSql(f.configs, f.parsed)];
-  if (f.sectionIds) where.push(Prisma.sql`s."sectionId" = ANY(${f.sectionIds}::int[])`);
   if (f.tag) where.push(Prisma.sql`s."tagSlugs" @> ARRAY[${f.tag}]::text[]`);
   if (f.kind) where.push(Prisma.sql`s.kind = ${f.kind}::"ArticleKind"`);
   if (f.language) where.push(Prisma.sql`(s.language = ${f.language} OR s.language LIKE ${`${f.language}-%`})`);
   if (f.from) where.push(Prisma.sql`s."publishedAt" >= ${f.from}::timestamptz`);
   if (f.toBefore) where.push(Prisma.sql`s."publishedAt" < ${f.toBefore}::timestamptz`);
   const cond = Prisma.join(where, " AND ");
+  // The newest `limit` matches ("articleId", "publishedAt"). With sections: one walk per section down
+  // ("sectionId", "publishedAt", "articleId"), each stopping after `limit` matches, merged (as
+  // listItems in reads.ts): one walk of the site-wide index filtered by section reads the whole site
+  // to fill a small section's window.
+  const newest = (limit: number, extra: Prisma.Sql = Prisma.empty) => f.sectionIds
+    ? Prisma.sql`
+        SELECT x."articleId", x."publishedAt" FROM unnest(${f.sectionIds}::int[]) AS sec(id)
+         CROSS JOIN LATERAL (
+           SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s
+            WHERE s."sectionId" = sec.id AND ${cond} ${extra}
+            ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${limit}) x
+         ORDER BY x."publishedAt" DESC, x."articleId" DESC LIMIT ${limit}`
+    : Prisma.sql`
+        SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond} ${extra}
+         ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${limit}`;
   const rank = rankSql(f.configs, f.parsed);
   const snippet = headlineSql(f.configs, f.parsed, Prisma.sql`p.doc->>'bodyText'`);
   const page = Prisma.sql`
@@ -163,9 +177,7 @@ export function publicSearchSql(f: PublicSearch): Prisma.Sql {
       ? Prisma.sql`WHERE (r.rank, r."articleId") < (${f.after.r}::int, ${f.after.id}::int)`
       : Prisma.empty;
     return Prisma.sql`
-      WITH m AS MATERIALIZED (
-        SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond}
-         ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${TOTAL_CAP}),
+      WITH m AS MATERIALIZED (${newest(TOTAL_CAP)}),
       c AS MATERIALIZED (
         SELECT m."articleId" FROM m ORDER BY m."publishedAt" DESC, m."articleId" DESC LIMIT ${RANK_WINDOW}),
       -- One primary-key probe per candidate (OFFSET 0 keeps the planner from a merge join over the whole index).
@@ -183,11 +195,9 @@ export function publicSearchSql(f: PublicSearch): Prisma.Sql {
     ? Prisma.sql`AND (s."publishedAt", s."articleId") < (${f.after.t}::timestamptz, ${f.after.id}::int)`
     : Prisma.empty;
   return Prisma.sql`
-    WITH page AS MATERIALIZED (
-      SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond} ${after}
-       ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${f.take})
+    WITH page AS MATERIALIZED (${newest(f.take, after)})
     SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, ${rank} AS rank, ${snippet} AS snippet
-      FROM (SELECT count(*) AS total FROM (SELECT 1 FROM "ArticleSearch" s WHERE ${cond} LIMIT ${TOTAL_CAP}) x) t
+      FROM (SELECT count(*) AS total FROM (${newest(TOTAL_CAP)}) x) t
       LEFT JOIN (page ${page}) ON true
      ORDER BY page."publishedAt" DESC, page."articleId" DESC`;
 }
