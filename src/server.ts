@@ -151,7 +151,7 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
       // Articles published before the read model existed, or written without an event.
       await buildReadModel(db, config, logger);
       // Search rows for articles written without events (demo, bench corpus) or indexed under another SITE_LANGUAGE.
-      await backfillSearch(db.prisma, config.SITE_LANGUAGE, logger);
+      await backfillSearch(db.prisma, config.SITE_LANGUAGE, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();

@@ -174,7 +174,7 @@ const BATCH = 1000;
  * language is no longer their effective one (SITE_LANGUAGE changed), in
  * batches of BATCH, each its own transaction. Returns how many were built.
  */
-export async function backfillSearch(prisma: PrismaClient, site: string, logger?: Logger): Promise<number> {
+export async function backfillSearch(prisma: PrismaClient, site: string, logger?: Logger, concurrency = 1): Promise<number> {
   setSearchSiteLanguage(site);
   const tree = await SectionLanguages.load(prisma);
   const missing = await prisma.$queryRaw<{ id: number }[]>`
@@ -189,15 +189,23 @@ export async function backfillSearch(prisma: PrismaClient, site: string, logger?
          ORDER BY a.id`
     : [];
   const ids = [...missing, ...stale].map((r) => r.id);
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const batch = ids.slice(i, i + BATCH);
-    await prisma.$transaction(async (tx) => {
-      // As writers lock an article's row first: a concurrent save is not overwritten by an older read.
-      await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
-      await reindexArticles(tx, batch, tree);
-    }, { timeout: 120_000 });
-    if (ids.length > BATCH) logger?.info({ built: Math.min(i + BATCH, ids.length), of: ids.length }, "search index: building");
-  }
+  // `concurrency` transactions at a time (PostgreSQL: several connections, so several cores parse text).
+  let next = 0;
+  let built = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const batch = ids.slice(next, next + BATCH);
+      next += BATCH;
+      await prisma.$transaction(async (tx) => {
+        // As writers lock an article's row first: a concurrent save is not overwritten by an older read.
+        await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
+        await reindexArticles(tx, batch, tree);
+      }, { timeout: 120_000 });
+      built += batch.length;
+      if (ids.length > BATCH) logger?.info({ built, of: ids.length }, "search index: building");
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   if (ids.length) {
     // Statistics and a flushed GIN pending list for the planner: before them it
     // guesses, and may scan the whole table for a word no article contains.
