@@ -266,6 +266,10 @@ describe("?language= on public lists", () => {
       for (const s of not) assert.ok(!got.includes(s), `${path} leaves out ${s}`);
     };
     await check(`/api/v1/articles?tag=${tag}&language=zh-hans`, [zh.slug], [en.slug, fr.slug]);
+    // Items carry their language (for lang attributes in mixed lists).
+    const mixed = (await t.get(`/api/v1/articles?tag=${tag}`)).body.data;
+    assert.deepEqual(Object.fromEntries(mixed.map((x: { slug: string; language: string }) => [x.slug, x.language])),
+      { [en.slug]: "en", [zh.slug]: "zh-Hans", [fr.slug]: "fr" });
     await check(`/api/v1/articles?tag=${tag}&language=en`, [en.slug], [zh.slug, fr.slug]);
     await check(`/api/v1/articles?section=edition-fr&language=fr&limit=50`, [fr.slug], [en.slug, zh.slug]);
     await check(`/api/v1/articles?section=world&language=fr&limit=50`, [], [en.slug, zh.slug, fr.slug]);

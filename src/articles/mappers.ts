@@ -11,7 +11,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 type Image = (MediaRef & { id: number }) | null;
 const image = (m: Image, baseUrl: string) => (m ? publicImage(m, baseUrl) : null);
 
-export function publicListItem(a: PublicListRow, view: PublicView) {
+export function publicListItem(a: PublicListRow & { language?: string }, view: PublicView) {
   return {
     slug: a.slug,
     headline: a.headline,
@@ -21,6 +21,8 @@ export function publicListItem(a: PublicListRow, view: PublicView) {
     publishedAtLocal: formatLocal(view, a.publishedAt),
     section: sectionRef(a.section),
     leadImage: image(a.leadImage, view.mediaBaseUrl),
+    // The effective language, for lang attributes in lists of several languages.
+    language: a.language ?? view.siteLanguage,
   };
 }
 

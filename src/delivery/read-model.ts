@@ -118,6 +118,8 @@ export interface ItemDoc {
   kind: string;
   publishedAt: string | null;
   leadImage: ImageRef | null;
+  /** Effective language (absent in items built before languages: SITE_LANGUAGE is shown). */
+  language?: string;
 }
 
 const PUBLIC_STATUSES = ["PUBLISHED", "ARCHIVED"] as const;
@@ -268,7 +270,7 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
       doc,
       item: {
         id: a.id, slug: a.slug, headline: a.headline, summary: a.summary, kind: a.kind,
-        publishedAt: doc.publishedAt, leadImage: a.leadImage,
+        publishedAt: doc.publishedAt, leadImage: a.leadImage, language,
       },
     });
   }
@@ -590,6 +592,7 @@ export async function backfill(prisma: PrismaClient, logger?: Logger, concurrenc
       LEFT JOIN unnest(${sections}::int[], ${sections.map((id) => tree.languageOf(id))}::text[]) AS s(id, language)
         ON s.id = a."sectionId"
      WHERE p.language IS DISTINCT FROM COALESCE(a.language, s.language, ${siteLanguage})
+        OR p.item->>'language' IS DISTINCT FROM p.language
      ORDER BY 1`;
   const ids = [...missing, ...stale].map((m) => m.id);
   if (!ids.length) return 0;
