@@ -154,6 +154,8 @@ describe("Atom 1.0", () => {
     assert.deepEqual(h.categories.map((c) => c.term), ["asia", "storms"]);
     assert.ok(h.media.some((m) => m.url === `${API}/media/2026/11/lead.jpg`));
     const raw = entries.find((e: { id: string }) => e.id.includes(ids.asia.slug));
+    const enclosure = [raw.link].flat().find((l: Record<string, string>) => l["@rel"] === "enclosure");
+    assert.deepEqual([enclosure["@href"], enclosure["@type"]], [`${API}/media/2026/11/lead.jpg`, "image/jpeg"], "the image's media type, not image/jpg");
     assert.deepEqual([raw.contributor].flat().map((c: { name: string }) => c.name), ["Casey Critic"]);
   });
 });

@@ -283,7 +283,20 @@ export function atom(meta: FeedMeta, entries: FeedEntry[], scheme: { section: st
       enclosure: e.image ? { url: e.image.url, type: e.image.type } : undefined,
     });
   }
-  return feed.atom1();
+  // `feed` types an Atom enclosure by its URL's extension ("image/jpg" for
+  // .jpg): the image's real media type replaces it. Only enclosure links
+  // carry a type attribute (bodies are CDATA, and the sanitizer allows no
+  // type attribute in them anyway).
+  let xml = feed.atom1();
+  for (const e of entries) {
+    if (!e.image) continue;
+    const href = e.image.url.replace(/&/g, "&amp;");
+    const guessed = `image/${new URL(e.image.url).pathname.split(".").pop()}`;
+    if (guessed !== e.image.type) {
+      xml = xml.replaceAll(`rel="enclosure" href="${href}" type="${guessed}"`, `rel="enclosure" href="${href}" type="${e.image.type}"`);
+    }
+  }
+  return xml;
 }
 
 /** JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/). */
