@@ -93,6 +93,12 @@ describe("inheritance: article, then section chain, then SITE_LANGUAGE", () => {
     assert.equal(await rowLanguage(site.id), "en");
     assert.equal(await rowLanguage(inherited.id), "fr");
     assert.equal(await rowLanguage(own.id), "de-CH");
+    // Public sections show their effective language (an edition page's <html lang>).
+    assert.equal((await t.get("/api/v1/sections/monde")).body.language, "fr");
+    const tree = (await t.get("/api/v1/sections")).body.data;
+    const bySlug = Object.fromEntries(tree.map((x: { slug: string; language: string }) => [x.slug, x.language]));
+    assert.equal(bySlug.world, "en");
+    assert.equal(bySlug["edition-fr"], "fr");
   });
 
   it("rebuilds the inheriting documents when a section's language changes (and caches follow)", async () => {
@@ -100,11 +106,13 @@ describe("inheritance: article, then section chain, then SITE_LANGUAGE", () => {
     const inherited = await live({ section: sec.slug });
     const own = await live({ section: sec.slug, language: "br" });
     assert.equal((await pub(inherited.slug)).body.language, "fr");
+    assert.equal((await t.get(`/api/v1/sections/${sec.slug}`)).body.language, "fr");
     const path = `/api/v1/admin/sections/${sec.id}`;
     const res = await t.patch(path, { language: "oc" }, { token: t.admin.token, headers: await t.ifMatch(path) });
     assert.equal(res.status, 200);
     assert.equal(res.body.language, "oc");
     assert.equal((await pub(inherited.slug)).body.language, "oc", "read again after the write: the new document");
+    assert.equal((await t.get(`/api/v1/sections/${sec.slug}`)).body.language, "oc");
     assert.equal((await pub(own.slug)).body.language, "br");
     assert.equal(await rowLanguage(inherited.id), "oc");
     // Cleared: the parent's again.

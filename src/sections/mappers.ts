@@ -7,23 +7,27 @@ export interface PublicSectionNode {
   slug: string;
   name: string;
   description: string;
+  language: string;
   children: PublicSectionNode[];
 }
 
-export function publicTree(tree: SectionTree, parentId: number | null = null): PublicSectionNode[] {
+/** `siteLanguage`: SITE_LANGUAGE, normalized (sections without a language in their chain have it). */
+export function publicTree(tree: SectionTree, siteLanguage: string, parentId: number | null = null): PublicSectionNode[] {
   return (tree.children.get(parentId) ?? []).map((s) => ({
     slug: s.slug,
     name: s.name,
     description: s.description,
-    children: publicTree(tree, s.id),
+    language: tree.languageOf(s.id) ?? siteLanguage,
+    children: publicTree(tree, siteLanguage, s.id),
   }));
 }
 
-export function publicSection(tree: SectionTree, s: SectionRow) {
+export function publicSection(tree: SectionTree, s: SectionRow, siteLanguage: string) {
   return {
     slug: s.slug,
     name: s.name,
     description: s.description,
+    language: tree.languageOf(s.id) ?? siteLanguage,
     breadcrumb: tree.breadcrumb(s.id).map(sectionRef),
     children: (tree.children.get(s.id) ?? []).map(sectionRef),
   };

@@ -9,20 +9,22 @@ import { adminSection, publicSection, publicTree } from "./mappers.ts";
 import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadTree, updateSection } from "./service.ts";
 import { surrogateKeys } from "../delivery/response-cache.ts";
 import { languageSchema } from "../i18n/schema.ts";
+import { normalizeLanguage } from "../i18n/languages.ts";
 
 export function publicSectionRoutes(ctx: AppContext): Router {
   const r = Router();
+  const site = normalizeLanguage(ctx.config.SITE_LANGUAGE);
   r.get("/sections", route({}, async (_i, _req, res) => {
     const tree = await loadTree(ctx.prisma);
     surrogateKeys(res, ["sections"]);
-    res.json({ data: publicTree(tree) });
+    res.json({ data: publicTree(tree, site) });
   }));
   r.get("/sections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
     const tree = await loadTree(ctx.prisma);
     const s = tree.bySlug.get(params.slug);
     if (!s) throw notFound("Section");
     surrogateKeys(res, [`section:${s.id}`]);
-    res.json(publicSection(tree, s));
+    res.json(publicSection(tree, s, site));
   }));
   return r;
 }
