@@ -144,6 +144,9 @@ describe("translations: reciprocal alternates", () => {
     assert.equal(enAdmin.translationGroup, `tg-${en.id}`);
     assert.equal(frDraft.translationGroup, enAdmin.translationGroup);
     assert.equal(enAdmin.version, en.version + 2, "publish, then joined by the translation");
+    const revs = (await t.get(`${art(en.id)}/revisions`, ed())).body.data;
+    assert.equal(revs[0].action, "translation-linked");
+    assert.deepEqual(revs[0].changedFields, ["translationGroup"]);
     assert.deepEqual((await pub(en.slug)).body.alternates, [], "a draft translation is not listed");
     // The desk finds the versions of a story by its group, drafts included.
     const members = await t.get(`/api/v1/admin/articles?translationGroup=${enAdmin.translationGroup}`, ed());
