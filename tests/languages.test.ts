@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { makeArticle, makeSection, publish, startTestApp, type TestApp } from "./support/harness.ts";
 import { statementsOf } from "./support/statements.ts";
-import { backfill } from "../src/delivery/read-model.ts";
+import { backfill, configureReadModel } from "../src/delivery/read-model.ts";
 
 let t: TestApp;
 before(async () => {
@@ -130,6 +130,22 @@ describe("inheritance: article, then section chain, then SITE_LANGUAGE", () => {
     await t.db.prisma.$executeRaw`UPDATE "Article" SET language = 'pt-BR' WHERE id = ${a.id}`;
     await backfill(t.db.prisma);
     assert.equal(await rowLanguage(a.id), "pt-BR");
+  });
+
+  it("a changed SITE_LANGUAGE is applied by the start-up backfill to the documents inheriting it", async () => {
+    const site = await live({});
+    const own = await live({ language: "en-GB" });
+    try {
+      configureReadModel({ SITE_LANGUAGE: "sv" });
+      await backfill(t.db.prisma);
+      assert.equal(await rowLanguage(site.id), "sv");
+      assert.equal(await rowLanguage(own.id), "en-GB");
+    } finally {
+      configureReadModel(t.config);
+      await backfill(t.db.prisma);
+    }
+    assert.equal(await rowLanguage(site.id), "en");
+    assert.equal((await pub(site.slug)).body.language, "en");
   });
 });
 
