@@ -17,12 +17,11 @@ import { createApp, stopApp } from "./app.ts";
 import { createTokenService } from "./auth/tokens.ts";
 import { Scheduler } from "./articles/scheduler.ts";
 import { openDatabase, type Database, type OpenOptions } from "./db/client.ts";
-import { DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts";
+import { DATA_DIR_LOCK_HELD_ENV, DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts";
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { backfill, countMissing, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
-import { backfillSearch } from "./search/index.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
@@ -110,21 +109,30 @@ async function openChecked(config: Config): Promise<Database> {
 
 /**
  * Rows of the read model for articles that have none (content from before
- * it existed, or loaded without events). Many on PostgreSQL: in a child
- * process (`read-model:rebuild --missing`, which also renders their JSON), so
- * the server's heap does not keep what building them grew it to.
+ * it existed, or loaded without events). When there are many
+ * (READ_MODEL_CHILD_MIN_ROWS), a child process builds them and renders their
+ * JSON (`read-model:rebuild --missing`), so the server's heap does not keep
+ * what building them grew it to. On PostgreSQL here, under the start-up lock;
+ * PGlite is one process per data directory, so there it returns true and the
+ * caller runs the child with the database closed (buildReadModelInChild).
  */
-async function buildReadModel(db: Database, config: Config, logger: Logger): Promise<void> {
-  const missing = db.kind === "postgresql" ? await countMissing(db.prisma) : 0;
+async function buildReadModel(db: Database, config: Config, logger: Logger): Promise<boolean> {
+  const missing = await countMissing(db.prisma);
   if (missing < config.READ_MODEL_CHILD_MIN_ROWS) {
     await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
-    return;
+    return false;
   }
   logger.info({ articles: missing }, "read model: building the missing rows in a child process");
+  if (db.kind === "pglite") return true;
+  await buildReadModelInChild({});
+  return false;
+}
+
+async function buildReadModelInChild(env: NodeJS.ProcessEnv): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const cli = path.join(path.dirname(self), "delivery", `rebuild-cli${path.extname(self)}`);
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = fork(cli, ["--missing"], { execArgv: process.execArgv, env: process.env, stdio: "inherit" });
+    const child = fork(cli, ["--missing"], { execArgv: process.execArgv, env: { ...process.env, ...env }, stdio: "inherit" });
     child.once("error", reject);
     child.once("exit", (c) => resolve(c));
   });
@@ -132,7 +140,9 @@ async function buildReadModel(db: Database, config: Config, logger: Logger): Pro
 }
 
 /** First-start work, one instance at a time: see withBootstrapLock. */
-async function bootstrap(config: Config, db: Database, media: MediaStorage, logger: Logger): Promise<void> {
+/** Resolves to true when the read model still has to be built by a child process with the (PGlite) database closed. */
+async function bootstrap(config: Config, db: Database, media: MediaStorage, logger: Logger): Promise<boolean> {
+  let childBuild = false;
   // On PostgreSQL the lock is held on a connection of its own, so the work
   // inside can use the whole pool (even a pool of one). PGlite is one
   // connection shared by everything: it holds the lock itself.
@@ -149,13 +159,12 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
         logger.info("seeded demo content into the empty database");
       }
       // Articles published before the read model existed, or written without an event.
-      await buildReadModel(db, config, logger);
-      // Search rows for articles written without events (demo, bench corpus) or indexed under another SITE_LANGUAGE.
-      await backfillSearch(db.prisma, config.SITE_LANGUAGE, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
+      childBuild = await buildReadModel(db, config, logger);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();
   }
+  return childBuild;
 }
 
 function listen(server: http.Server, config: Config): Promise<void> {
@@ -209,11 +218,16 @@ async function main() {
     }
   }
 
-  const db = await openChecked(config);
+  let db = await openChecked(config);
   logger.info({ database: db.kind }, "database opened");
   const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
   try {
-    await bootstrap(config, db, media, logger);
+    if (await bootstrap(config, db, media, logger)) {
+      // PGlite: the child opens the data directory while this process, which holds its lock, has it closed.
+      await db.close();
+      await buildReadModelInChild({ [DATA_DIR_LOCK_HELD_ENV]: "1" });
+      db = await openChecked(config);
+    }
   } catch (err) {
     await db.close().catch(() => {});
     throw err;

@@ -5,13 +5,14 @@
 import path from "node:path";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { openDatabase, type Database } from "./client.ts";
-import { DataDirLockedError, lockDataDir } from "./lock.ts";
+import { DATA_DIR_LOCK_HELD_ENV, DataDirLockedError, lockDataDir } from "./lock.ts";
 
 export async function runWithDatabase(poolSize: number, fn: (db: Database, config: Config) => Promise<void>): Promise<void> {
   try {
     const config = loadConfig();
     const dataDir = path.join(config.DATA_DIR, "pglite");
-    const lock = config.DATABASE_URL ? undefined : lockDataDir(dataDir);
+    // The server's start-up read-model build runs this with the server's lock held for it.
+    const lock = config.DATABASE_URL || process.env[DATA_DIR_LOCK_HELD_ENV] === "1" ? undefined : lockDataDir(dataDir);
     const db = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize });
     try {
       await fn(db, config);

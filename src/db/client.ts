@@ -65,14 +65,20 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return openPostgres(url.toString(), { ...opts, schema });
 }
 
+// PostgreSQL's shared buffers live in PGlite's WebAssembly memory, which never
+// shrinks: its default 128 MB fills as the site is read and stays in the
+// process's RSS. 16 MB keeps an embedded instance small; the operating system's
+// page cache still holds the data files.
+const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] };
+
 async function openPGlite(dataDir?: string): Promise<Database> {
   let pglite: PGlite;
   if (dataDir) {
     // PGlite creates its own directory but not the parent.
     fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
-    pglite = new PGlite(dataDir);
+    pglite = new PGlite(dataDir, PGLITE_OPTIONS);
   } else {
-    pglite = new PGlite();
+    pglite = new PGlite(PGLITE_OPTIONS);
   }
   await pglite.waitReady;
   // pglite-prisma-adapter 0.6 is typed against an older driver-adapter-utils

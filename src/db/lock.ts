@@ -188,3 +188,10 @@ export function lockDataDir(dir: string): DataDirLock {
   }
   throw new DataDirLockedError(`could not lock the data directory ${resolved} (lock file ${file}): it keeps changing hands`, 0);
 }
+
+/**
+ * Set by the server for a child process it runs on its data directory while
+ * it holds the lock and has the database closed (the start-up read-model
+ * build): the child does not take the lock itself.
+ */
+export const DATA_DIR_LOCK_HELD_ENV = "DATELINE_DATA_DIR_LOCK_HELD_BY_PARENT";

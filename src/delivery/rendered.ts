@@ -42,7 +42,8 @@ export function strongEtag(bytes: string | Buffer): string {
   return `"${crypto.createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
 }
 
-const BATCH = 200;
+const BATCH = 100;
+const PASS_PAUSE_MS = 5;
 
 type Due = { articleId: number; doc: ArticleDoc; status: string; commentCount: number; relatedIds: number[] };
 
@@ -158,6 +159,9 @@ export function createArticleRenderer(
           if (!ids.length) break;
           n += ids.length;
           after = ids[ids.length - 1];
+          // A full pass (every row after a deploy or section change) yields between batches:
+          // live requests go first, and the collector keeps up instead of growing the heap.
+          await new Promise((r) => setTimeout(r, PASS_PAUSE_MS));
         }
         if (!stopped && (await key()).key === k.key) {
           passedKey = k.key;
