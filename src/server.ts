@@ -22,6 +22,7 @@ import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
 import { backfill, countMissing, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
+import { backfillSearch } from "./search/index.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
@@ -160,6 +161,8 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
       }
       // Articles published before the read model existed, or written without an event.
       childBuild = await buildReadModel(db, config, logger);
+      // Search rows for articles written without events (demo, bench corpus) or indexed under another SITE_LANGUAGE.
+      await backfillSearch(db.prisma, config.SITE_LANGUAGE, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
     });
   } finally {
     if (lockDb !== db) await lockDb.close();
