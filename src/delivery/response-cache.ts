@@ -127,8 +127,6 @@ interface Entry {
   body: Buffer;
   etag: string;
   keys: string[];
-  /** Headers the handler set that differ from what middleware set before it (Content-Type, the print page's CSP). */
-  headers: [string, string][];
   /**
    * Every header of the stored response but the per-request ones, as
    * writeHead takes them (name, value, name, value...) with Content-Length
@@ -174,11 +172,7 @@ export interface ResponseCache {
 /** Per-entry bookkeeping on top of the body: key index, headers, the map itself. */
 const ENTRY_OVERHEAD = 512;
 
-// Per-request values, never stored or replayed.
-const NOT_REPLAYED = new Set(["x-request-id", "server-timing", "content-length", "etag", "cache-control",
-  "surrogate-key", "cache-tag", "vary", "date", "connection", "keep-alive", "access-control-allow-origin"]);
-
-// Headers that differ per request: computed by fastPath for each hit, never stored in `full`.
+// Headers that differ per request: set anew for each hit, never stored in `full`.
 const PER_REQUEST = new Set(["x-request-id", "server-timing", "date", "connection", "keep-alive",
   "access-control-allow-origin"]);
 const ZERO_STATEMENTS = 'db;desc="0 statements"';
@@ -196,7 +190,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
   };
   const lru = new LRUCache<string, Entry>({
     maxSize: opts.maxBytes,
-    sizeCalculation: (e) => e.body.length + ENTRY_OVERHEAD + e.keys.join(" ").length,
+    sizeCalculation: (e) => e.body.length + ENTRY_OVERHEAD + e.keys.join(" ").length + e.full.reduce((n, h) => n + h.length, 0),
     // An entry larger than the whole cache is simply not stored.
     maxEntrySize: opts.maxBytes,
     dispose: (entry, cacheKey) => unindex(cacheKey, entry),
@@ -257,7 +251,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     const hit = lru.get(cacheKey);
     if (hit) {
       res.locals.cacheHit = true;
-      for (const [name, value] of hit.headers) res.setHeader(name, value);
+      // The stored response's headers (what the handler set: Content-Type, Last-Modified, the print page's CSP).
+      for (let i = 0; i < hit.full.length; i += 2) res.setHeader(hit.full[i], hit.full[i + 1]);
       setCachingHeaders(res, hit.etag, route.cacheControl, hit.keys, route.policy.varyAccept);
       if (notModified(req, hit.etag, res.getHeader("last-modified"))) {
         res.removeHeader("Content-Type");
@@ -273,7 +268,6 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     }
 
     const startedAt = generation;
-    const before = new Map(Object.entries(res.getHeaders()).map(([k, v]) => [k, String(v)]));
     const send = res.send;
     res.send = function (this: Response, body?: unknown) {
       res.send = send;
@@ -287,20 +281,16 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       // A route that sends stored bytes knows their ETag already (src/delivery/rendered.ts).
       const etag: string = res.locals.etag ?? strongEtag(bytes);
       const declared: string[] | undefined = res.locals.surrogateKeys;
-      const keys = [...new Set([...(route.policy.baseKeys?.(route.params, new URLSearchParams(search)) ?? []), ...(declared ?? [])])];
+      const base = route.policy.baseKeys ? route.policy.baseKeys(route.params, new URLSearchParams(search)) : [];
+      const keys = declared ? [...new Set([...base, ...declared])] : base;
       setCachingHeaders(res, etag, route.cacheControl, keys, route.policy.varyAccept);
       if (declared && generation === startedAt) {
-        const headers: [string, string][] = [];
-        for (const [name, value] of Object.entries(res.getHeaders())) {
-          if (NOT_REPLAYED.has(name) || value === undefined) continue;
-          if (before.get(name) !== String(value)) headers.push([name, String(value)]);
-        }
         const full: string[] = [];
         for (const [name, value] of Object.entries(res.getHeaders())) {
           if (value === undefined || name === "content-length" || PER_REQUEST.has(name)) continue;
           for (const v of Array.isArray(value) ? value : [value]) full.push(name, String(v));
         }
-        lru.set(cacheKey, { body: bytes, etag, keys, headers, full }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
+        lru.set(cacheKey, { body: bytes, etag, keys, full }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
         const stored = lru.peek(cacheKey);
         if (stored) for (const k of keys) {
           let set = byKey.get(k);
