@@ -23,7 +23,7 @@ import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes } from "./fronts/routes.ts";
-import { deliveryRoutes } from "./delivery/routes.ts";
+import { articleMissLoader, deliveryRoutes } from "./delivery/routes.ts";
 import { discoveryRoutes } from "./delivery/discovery-routes.ts";
 import { LiveSectionTree } from "./delivery/section-tree.ts";
 import { createArticleRenderer } from "./delivery/rendered.ts";
@@ -71,22 +71,28 @@ export function createApp(ctx: AppContext): express.Express {
     return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
   };
   const anyPublicOrigin = config.CORS_PUBLIC_ORIGINS.includes("*");
-  // --- public read API, in-process cache hits: answered before everything
-  // else (helmet's and CORS's headers are replayed from the stored response),
-  // with a sampled access log; see src/delivery/response-cache.ts ---
+  // The section tree and the renderer of stored article JSON (delivery side).
+  const sections = new LiveSectionTree(ctx.prisma, ctx.events);
+  const renderer = createArticleRenderer({ db: ctx.db, events: ctx.events, logger: ctx.logger, sections, view: publicView(config) });
+  (app.locals as AppLocals).stop = () => renderer.stop();
+  // --- public read API, in-process cache hits (and article misses with stored
+  // JSON): answered before everything else (helmet's and CORS's headers are
+  // replayed from a stored response), with an access log (hits sampled); see
+  // src/delivery/response-cache.ts ---
   const responseCache = createResponseCache(ctx.events, {
     maxBytes: config.DELIVERY_CACHE_MAX_BYTES,
     allowOrigin: anyPublicOrigin ? () => "*" : (origin) => (origin && config.CORS_PUBLIC_ORIGINS.includes(origin) ? origin : undefined),
     requestId,
-    onFastHit(req, statusCode, id) {
-      if (Math.random() >= config.ACCESS_LOG_CACHE_HIT_SAMPLE || !ctx.logger.isLevelEnabled("info")) return;
+    onFastAnswer(req, statusCode, id, cacheHit) {
+      if ((cacheHit && Math.random() >= config.ACCESS_LOG_CACHE_HIT_SAMPLE) || !ctx.logger.isLevelEnabled("info")) return;
       ctx.logger.info({
         req: { id, method: req.method, url: redactUrl(req.url), remoteAddress: req.socket.remoteAddress },
         res: { statusCode }, responseTime: 0,
       }, "request completed");
     },
   });
-  app.use(responseCache.fastPath("/api/v1"));
+  // An article read that misses is answered here too, with its stored JSON (one statement).
+  app.use(responseCache.fastPath("/api/v1", { "/articles/:slug": articleMissLoader(ctx, renderer) }));
   // Counts each request's SQL statements (Server-Timing), from here on.
   app.use(statementTiming);
 
@@ -138,11 +144,6 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   app.use(express.json({ limit: config.BODY_LIMIT }));
-
-  // The section tree and the renderer of stored article JSON (delivery side).
-  const sections = new LiveSectionTree(ctx.prisma, ctx.events);
-  const renderer = createArticleRenderer({ db: ctx.db, events: ctx.events, logger: ctx.logger, sections, view: publicView(config) });
-  (app.locals as AppLocals).stop = () => renderer.stop();
 
   // --- operations ---
   app.get("/healthz", (_req, res) => {

@@ -146,4 +146,42 @@ describe("stored article JSON", () => {
     assert.equal(spelled.status, 200);
     assert.equal(spelled.body, miss.body);
   });
+
+  it("a missed article with stored JSON is answered by the fast path too: same headers, one statement", async () => {
+    const warm = await live("Warms the template");
+    await rawGet(`/api/v1/articles/${warm.slug}`);
+    const a = await live("Answered early");
+    const s = await rendered(a.id);
+    const miss = await rawGet(`/api/v1/articles/${a.slug}`);
+    assert.equal(miss.status, 200);
+    assert.equal(miss.body, s.json);
+    assert.equal(miss.headers.etag, s.etag);
+    assert.match(String(miss.headers["server-timing"]), /db;desc="1 statements"/);
+    const chain = await rawGet(`/api/v1/articles/${warm.slug}?`);
+    for (const h of ["cache-control", "content-type", "content-security-policy", "x-content-type-options",
+      "strict-transport-security", "access-control-allow-origin", "access-control-expose-headers", "referrer-policy"]) {
+      assert.equal(miss.headers[h], chain.headers[h], h);
+    }
+    assert.ok(String(miss.headers["surrogate-key"]).split(" ").includes(`article:${a.id}`));
+    assert.ok(miss.headers["x-request-id"]);
+    const hit = await rawGet(`/api/v1/articles/${a.slug}`);
+    assert.match(String(hit.headers["server-timing"]), /db;desc="0 statements"/);
+    // Unknown and invalid slugs go down the chain: a problem with every header, one statement (or none).
+    const missing = await rawGet("/api/v1/articles/no-such-story-here");
+    assert.equal(missing.status, 404);
+    assert.match(String(missing.headers["content-type"]), /application\/problem\+json/);
+    assert.equal(missing.headers["access-control-allow-origin"], "*");
+    assert.ok(missing.headers["content-security-policy"]);
+    assert.match(String(missing.headers["server-timing"]), /db;desc="1 statements"/);
+    const invalid = await rawGet("/api/v1/articles/Not_A_Slug");
+    assert.equal(invalid.status, 400);
+    // Not rendered under this key yet: the chain renders it, still one statement.
+    await t.db.prisma.$executeRaw`UPDATE "PublishedArticle" SET "renderKey" = NULL, json = NULL WHERE "articleId" = ${warm.id}`;
+    await t.db.prisma.$executeRaw`INSERT INTO "ChangeEvent" (type, "entityType", keys) VALUES ('test.nudge', 'test', ARRAY[${`article:${warm.id}`}])`;
+    await t.events.poll();
+    const unrendered = await rawGet(`/api/v1/articles/${warm.slug}`);
+    assert.equal(unrendered.status, 200);
+    assert.match(String(unrendered.headers["server-timing"]), /db;desc="1 statements"/);
+    assert.equal(JSON.parse(unrendered.body).headline, "Warms the template");
+  });
 });

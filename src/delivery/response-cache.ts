@@ -89,7 +89,7 @@ const compiled = POLICIES.map(({ pattern, policy }) => {
     names.push(name);
     return "([^/]+)";
   });
-  return { regex: new RegExp(`^${source}/?$`), names, policy, cacheControl: cacheControlOf(policy) };
+  return { pattern, regex: new RegExp(`^${source}/?$`), names, policy, cacheControl: cacheControlOf(policy) };
 });
 
 function match(path: string) {
@@ -135,6 +135,14 @@ interface Entry {
   full: string[];
 }
 
+/**
+ * Answers a cache miss of one route (by its POLICIES pattern) in fastPath,
+ * without the middleware chain: the exact body with its ETag and surrogate
+ * keys, and how many SQL statements it took; undefined to let the chain answer.
+ */
+export type MissLoader = (params: Record<string, string>, res: Response) =>
+  Promise<{ body: string; etag: string; keys: string[]; statements: number } | undefined>;
+
 export interface ResponseCacheOptions {
   maxBytes: number;
   /**
@@ -147,8 +155,8 @@ export interface ResponseCacheOptions {
   varyOrigin?: boolean;
   /** The request id to send (X-Request-Id) for a hit answered by fastPath. */
   requestId?: (req: Request) => string;
-  /** Called after fastPath answered a hit (the sampled access log). */
-  onFastHit?: (req: Request, statusCode: number, requestId: string) => void;
+  /** Called after fastPath answered: a cache hit, or a miss its loader answered (the access log). */
+  onFastAnswer?: (req: Request, statusCode: number, requestId: string, cacheHit: boolean) => void;
 }
 
 export interface ResponseCache {
@@ -160,7 +168,7 @@ export interface ResponseCache {
    * headers those set when the entry was stored, replayed; anything else
    * goes on down the chain.
    */
-  fastPath(prefix: string): RequestHandler;
+  fastPath(prefix: string, loaders?: Record<string, MissLoader>): RequestHandler;
   /** Drops every entry carrying one of `keys` (events do this on every instance). */
   invalidate(keys: Iterable<string>): number;
   /** Stops listening to events. */
@@ -284,19 +292,14 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       const base = route.policy.baseKeys ? route.policy.baseKeys(route.params, new URLSearchParams(search)) : [];
       const keys = declared ? [...new Set([...base, ...declared])] : base;
       setCachingHeaders(res, etag, route.cacheControl, keys, route.policy.varyAccept);
-      if (declared && generation === startedAt) {
+      if (declared) {
         const full: string[] = [];
         for (const [name, value] of Object.entries(res.getHeaders())) {
           if (value === undefined || name === "content-length" || PER_REQUEST.has(name)) continue;
           for (const v of Array.isArray(value) ? value : [value]) full.push(name, String(v));
         }
-        lru.set(cacheKey, { body: bytes, etag, keys, full }, route.policy.ttlMs ? { ttl: route.policy.ttlMs } : undefined);
-        const stored = lru.peek(cacheKey);
-        if (stored) for (const k of keys) {
-          let set = byKey.get(k);
-          if (!set) byKey.set(k, (set = new Set()));
-          set.add(cacheKey);
-        }
+        store(cacheKey, { body: bytes, etag, keys, full }, route.policy, startedAt);
+        learnTemplate(route.pattern, full);
       }
       if (notModified(req, etag, res.getHeader("last-modified"))) {
         res.removeHeader("Content-Type");
@@ -311,11 +314,36 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
 
   const allowOrigin = opts.allowOrigin ?? (() => "*");
   const requestId = opts.requestId ?? (() => crypto.randomUUID());
-  function fastPath(prefix: string): RequestHandler {
+  /** Stores a finished 200 under its surrogate keys (unless an event arrived since `startedAt`). */
+  function store(cacheKey: string, entry: Entry, policy: CachePolicy, startedAt: number): void {
+    if (generation !== startedAt) return;
+    lru.set(cacheKey, entry, policy.ttlMs ? { ttl: policy.ttlMs } : undefined);
+    if (lru.peek(cacheKey)) for (const k of entry.keys) {
+      let set = byKey.get(k);
+      if (!set) byKey.set(k, (set = new Set()));
+      set.add(cacheKey);
+    }
+  }
+
+  /**
+   * Per route pattern, the headers its stored responses share (helmet's,
+   * CORS's, Content-Type, Cache-Control): what a loader's answer is sent with.
+   * Learnt from the first response stored through the middleware chain.
+   */
+  const templates = new Map<string, string[]>();
+  const PER_ENTRY = new Set(["etag", "cache-control", "surrogate-key", "cache-tag", "last-modified"]);
+  function learnTemplate(pattern: string, full: string[]): void {
+    if (templates.has(pattern)) return;
+    const t: string[] = [];
+    for (let i = 0; i < full.length; i += 2) if (!PER_ENTRY.has(full[i])) t.push(full[i], full[i + 1]);
+    templates.set(pattern, t);
+  }
+
+  function fastPath(prefix: string, loaders: Record<string, MissLoader> = {}): RequestHandler {
     return (req, res, next) => {
       const method = req.method;
       const url = req.url;
-      if ((method !== "GET" && method !== "HEAD") || !url.startsWith(prefix) || !lru.size) return next();
+      if ((method !== "GET" && method !== "HEAD") || !url.startsWith(prefix)) return next();
       const q = url.indexOf("?");
       const path = q < 0 ? url.slice(prefix.length) : url.slice(prefix.length, q);
       const search = q < 0 ? "" : url.slice(q + 1);
@@ -327,27 +355,48 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       // checks and routing first, and meets the same entry further down.
       if (cacheKey !== (route.policy.varyAccept ? cacheKey.slice(0, cacheKey.indexOf(" ") + 1) : "") + url.slice(prefix.length)) return next();
       const hit = lru.get(cacheKey);
-      if (!hit) return next();
-      const id = requestId(req);
-      const headers = [...hit.full, "X-Request-Id", id, "Server-Timing", ZERO_STATEMENTS];
-      const origin = allowOrigin(req.headers.origin);
-      if (origin !== undefined) headers.push("Access-Control-Allow-Origin", origin);
-      let status = 200;
-      const lm = hit.full.indexOf("last-modified");
-      if (notModified(req, hit.etag, lm >= 0 ? hit.full[lm + 1] : undefined)) {
-        status = 304;
-        const i = headers.indexOf("content-type");
-        if (i >= 0) headers.splice(i, 2);
-        res.writeHead(304, headers);
-        res.end();
-      } else {
-        headers.push("Content-Length", String(hit.body.length));
-        res.writeHead(200, headers);
-        if (method === "HEAD") res.end();
-        else res.end(hit.body);
-      }
-      opts.onFastHit?.(req, status, id);
+      if (hit) return answer(req, res, hit, ZERO_STATEMENTS, true);
+      const loader = loaders[route.pattern];
+      const template = templates.get(route.pattern);
+      if (!loader || !template || route.policy.varyAccept) return next();
+      // A miss the route's loader can answer without the middleware chain;
+      // when it cannot (no such row, nothing stored yet, an error) the chain
+      // answers, with what the loader read left in res.locals.
+      const startedAt = generation;
+      loader(route.params, res).then((found) => {
+        if (!found) return next();
+        const base = route.policy.baseKeys ? route.policy.baseKeys(route.params, new URLSearchParams(search)) : [];
+        const keys = [...new Set([...base, ...found.keys])];
+        const body = Buffer.from(found.body);
+        const full = [...template, "etag", found.etag, "cache-control", route.cacheControl];
+        if (keys.length) full.push("surrogate-key", keys.join(" "), "cache-tag", keys.join(","));
+        const entry: Entry = { body, etag: found.etag, keys, full };
+        store(cacheKey, entry, route.policy, startedAt);
+        answer(req, res, entry, `db;desc="${found.statements} statements"`, false);
+      }, () => next());
     };
+  }
+
+  function answer(req: Request, res: Response, entry: Entry, serverTiming: string, hit: boolean): void {
+    const id = requestId(req);
+    const headers = [...entry.full, "X-Request-Id", id, "Server-Timing", serverTiming];
+    const origin = allowOrigin(req.headers.origin);
+    if (origin !== undefined) headers.push("Access-Control-Allow-Origin", origin);
+    let status = 200;
+    const lm = entry.full.indexOf("last-modified");
+    if (notModified(req, entry.etag, lm >= 0 ? entry.full[lm + 1] : undefined)) {
+      status = 304;
+      const i = headers.indexOf("content-type");
+      if (i >= 0) headers.splice(i, 2);
+      res.writeHead(304, headers);
+      res.end();
+    } else {
+      headers.push("Content-Length", String(entry.body.length));
+      res.writeHead(200, headers);
+      if (req.method === "HEAD") res.end();
+      else res.end(entry.body);
+    }
+    opts.onFastAnswer?.(req, status, id, hit);
   }
 
   return {

@@ -5,7 +5,8 @@ import type { RequestHandler } from "express";
 import { withStatementScope, type StatementScope } from "../db/statements.ts";
 
 export const statementTiming: RequestHandler = (_req, res, next) => {
-  const scope: StatementScope = { statements: 0 };
+  // Statements an earlier step sent for this request outside the scope (the article fast path's read).
+  const scope: StatementScope = { statements: res.locals.statementsBefore ?? 0 };
   const writeHead = res.writeHead;
   res.writeHead = function (this: typeof res, ...args: unknown[]) {
     if (!this.headersSent) this.setHeader("Server-Timing", `db;desc="${scope.statements} statements"`);
