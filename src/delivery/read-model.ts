@@ -562,13 +562,34 @@ async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: 
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
-/** How many publicly readable articles have no row (what backfill would build). */
+/**
+ * How many rows backfill would build: publicly readable articles that have
+ * none, and rows whose language is not the effective one (see staleLanguage).
+ */
 export async function countMissing(prisma: PrismaClient): Promise<number> {
   const [{ n }] = await prisma.$queryRaw<{ n: number }[]>`
     SELECT count(*)::int AS n FROM "Article" a
      WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)`;
-  return n;
+  return n + (await staleLanguage(prisma)).length;
+}
+
+/**
+ * Rows whose language is not the one the current SITE_LANGUAGE and section
+ * languages give (built before languages existed, or SITE_LANGUAGE changed
+ * since), or whose list item lacks it. Reads every row: start-up only.
+ */
+async function staleLanguage(prisma: PrismaClient): Promise<{ id: number }[]> {
+  const tree = await loadTree(prisma);
+  const sections = [...tree.byId.keys()];
+  return prisma.$queryRaw<{ id: number }[]>`
+    SELECT p."articleId" AS id FROM "PublishedArticle" p
+      JOIN "Article" a ON a.id = p."articleId"
+      LEFT JOIN unnest(${sections}::int[], ${sections.map((id) => tree.languageOf(id))}::text[]) AS s(id, language)
+        ON s.id = a."sectionId"
+     WHERE p.language IS DISTINCT FROM COALESCE(a.language, s.language, ${siteLanguage})
+        OR p.item->>'language' IS DISTINCT FROM p.language
+     ORDER BY 1`;
 }
 
 /**
@@ -584,16 +605,7 @@ export async function backfill(prisma: PrismaClient, logger?: Logger, concurrenc
      WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
      ORDER BY a.id`;
-  const tree = await loadTree(prisma);
-  const sections = [...tree.byId.keys()];
-  const stale = await prisma.$queryRaw<{ id: number }[]>`
-    SELECT p."articleId" AS id FROM "PublishedArticle" p
-      JOIN "Article" a ON a.id = p."articleId"
-      LEFT JOIN unnest(${sections}::int[], ${sections.map((id) => tree.languageOf(id))}::text[]) AS s(id, language)
-        ON s.id = a."sectionId"
-     WHERE p.language IS DISTINCT FROM COALESCE(a.language, s.language, ${siteLanguage})
-        OR p.item->>'language' IS DISTINCT FROM p.language
-     ORDER BY 1`;
+  const stale = await staleLanguage(prisma);
   const ids = [...missing, ...stale].map((m) => m.id);
   if (!ids.length) return 0;
   await buildInBatches(prisma, ids, concurrency, logger);
