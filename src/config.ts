@@ -162,12 +162,60 @@ export const configSchema = z
     // Share of in-process cache hits (200/304 answered without the database) that get an access-log
     // line: writing the line costs about a third of a hit's throughput. Everything else is always logged.
     ACCESS_LOG_CACHE_HIT_SAMPLE: z.coerce.number().min(0).max(1).default(1),
+    // Webhooks (src/distribution/webhooks; README "Webhooks"): the consumer that turns change events into
+    // deliveries and the dispatcher that sends them run on every instance when enabled.
+    WEBHOOKS_ENABLED: bool.default(true),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+    // After this many deliveries in a row end failed or dead, the endpoint is disabled (with the reason recorded).
+    WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    // Host names or IP literals (as written in the endpoint URL) exempt from the private-address guard.
+    WEBHOOK_ALLOWED_HOSTS: list.default([]),
+    // How often the dispatcher looks for due deliveries (new events wake it at once).
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     VIEW_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
     VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),
     VIEW_MAX_PER_ADDRESS_PER_ARTICLE: z.coerce.number().int().min(1).default(10),
+    // CDN purge (src/distribution/purge): the change events' surrogate keys sent to a purger.
+    // log (default) is a dry run: it logs the keys it would purge; none turns the consumer off.
+    PURGE_PROVIDER: z.enum(["none", "log", "fastly", "cloudflare", "varnish", "http"]).default("log"),
+    // Mark objects stale instead of removing them (Fastly, Varnish xkey.softpurge, passed on by http; Cloudflare cannot).
+    PURGE_SOFT: bool.default(true),
+    PURGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    PURGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+    // Backoff between attempts: doubles from the first delay up to the cap, with jitter; Retry-After wins when longer.
+    PURGE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2_000),
+    PURGE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(600_000),
+    FASTLY_API_TOKEN: z.string().min(1).optional(),
+    FASTLY_SERVICE_ID: z.string().min(1).optional(),
+    FASTLY_API_URL: z.url().default("https://api.fastly.com").transform((v) => v.replace(/\/+$/, "")),
+    CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
+    CLOUDFLARE_ZONE_ID: z.string().min(1).optional(),
+    CLOUDFLARE_API_URL: z.url().default("https://api.cloudflare.com/client/v4").transform((v) => v.replace(/\/+$/, "")),
+    VARNISH_PURGE_URLS: list
+      .default([])
+      .refine((urls) => urls.every((u) => /^https?:\/\//.test(u) && URL.canParse(u)), "must be a comma-separated list of http(s):// URLs"),
+    VARNISH_PURGE_TOKEN: z.string().min(1).optional(),
+    PURGE_HTTP_URL: z.url().optional(),
+    PURGE_HTTP_TOKEN: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    // What each purge provider needs, named by variable.
+    const needs: Record<string, (keyof typeof c)[]> = {
+      fastly: ["FASTLY_API_TOKEN", "FASTLY_SERVICE_ID"],
+      cloudflare: ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ZONE_ID"],
+      http: ["PURGE_HTTP_URL"],
+    };
+    for (const k of needs[c.PURGE_PROVIDER] ?? []) {
+      if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: `is required when PURGE_PROVIDER=${c.PURGE_PROVIDER}` });
+    }
+    if (c.PURGE_PROVIDER === "varnish" && !c.VARNISH_PURGE_URLS.length) {
+      ctx.addIssue({ code: "custom", path: ["VARNISH_PURGE_URLS"], message: "is required when PURGE_PROVIDER=varnish" });
+    }
+    if (c.PURGE_RETRY_BASE_MS > c.PURGE_RETRY_MAX_MS) {
+      ctx.addIssue({ code: "custom", path: ["PURGE_RETRY_BASE_MS"], message: "must not exceed PURGE_RETRY_MAX_MS" });
+    }
     if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_MS"], message: "must not exceed HTTP_REQUEST_TIMEOUT_MS" });
     }
