@@ -141,6 +141,13 @@ describe("purge from change events", () => {
     assert.equal(Number(n), 0);
   });
 
+  test("admin endpoints in the dry run: POST logs only, GET lists nothing", async () => {
+    const res = ok(await t.post("/api/v1/admin/purges", { keys: ["latest"] }, { token: t.admin.token }), 202);
+    assert.deepEqual(res.body, { provider: "log", dryRun: true, keys: ["latest"], soft: true, requests: 0 });
+    const list = ok(await t.get("/api/v1/admin/purges", { token: t.admin.token }));
+    assert.deepEqual(list.body, { data: [], meta: { provider: "log" } });
+  });
+
   test("none: no consumer at all", async () => {
     const s = createPurgeService(t.db.prisma, silent, config({ PURGE_PROVIDER: "none" }));
     assert.equal(s.consumer, undefined);
@@ -374,16 +381,43 @@ describe("purge from change events", () => {
   });
 });
 
-describe("purge across instances", () => {
+describe("purge across instances, and the admin endpoints", () => {
   let t: TestApp;
   let rec: Recorder;
   before(async () => {
-    t = await startTestApp({ EVENTS_POLL_INTERVAL_MS: "60000" });
     rec = await recorder();
+    t = await startTestApp({ EVENTS_POLL_INTERVAL_MS: "60000", PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/admin-purge` });
   });
   after(async () => {
     await rec?.close();
     await t?.close();
+  });
+
+  test("POST /admin/purges queues a manual purge (audited) that the sender sends; GET lists it with its outcome", async () => {
+    const sender = createPurgeService(t.db.prisma, silent, t.config);
+    rec.clear();
+    const res = ok(await t.post("/api/v1/admin/purges", { keys: ["article:9", "front:world", "article:9"] }, { token: t.admin.token }), 202);
+    assert.deepEqual(res.body, { provider: "http", dryRun: false, keys: ["article:9", "front:world"], soft: true, requests: 1 });
+    let list = ok(await t.get("/api/v1/admin/purges?status=pending", { token: t.admin.token }));
+    assert.equal(list.body.meta.provider, "http");
+    assert.deepEqual(list.body.data.map((p: any) => [p.keys, p.status, p.attempts]), [[["article:9", "front:world"], "pending", 0]]);
+    assert.equal(await sender.sendDue(), 1);
+    assert.deepEqual(JSON.parse(rec.requests[0].body), { keys: ["article:9", "front:world"], soft: true });
+    list = ok(await t.get("/api/v1/admin/purges", { token: t.admin.token }));
+    assert.equal(list.body.data[0].status, "done");
+    assert.equal(list.body.data[0].nextAttemptAt, null);
+    assert.equal(list.body.data[0].lastStatus, 200);
+    const audit = ok(await t.get("/api/v1/admin/audit?action=cdn.purge", { token: t.admin.token }));
+    assert.equal(audit.body.data.length, 1);
+
+    ok(await t.post("/api/v1/admin/purges", { keys: ["article:9"], soft: false }, { token: t.admin.token }), 202);
+    assert.equal((await t.post("/api/v1/admin/purges", { keys: ["two words"] }, { token: t.admin.token })).status, 400);
+    assert.equal((await t.post("/api/v1/admin/purges", { keys: [] }, { token: t.admin.token })).status, 400);
+    assert.equal((await t.post("/api/v1/admin/purges", { keys: ["latest"], extra: 1 }, { token: t.admin.token })).status, 400);
+    assert.equal((await t.get("/api/v1/admin/purges?status=lost", { token: t.admin.token })).status, 400);
+    assert.equal((await t.post("/api/v1/admin/purges", { keys: ["latest"] }, { token: t.editor.token })).status, 403);
+    assert.equal((await t.get("/api/v1/admin/purges", { token: t.editor.token })).status, 403);
+    assert.equal((await t.get("/api/v1/admin/purges")).status, 401);
   });
 
   test("two instances: every key queued once and sent once", { skip: !onPostgres && "needs two connections (PostgreSQL); PGlite is one connection in one process", timeout: 120_000 }, async () => {

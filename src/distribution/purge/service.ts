@@ -20,7 +20,7 @@
 // the keys it would purge, and queues nothing. PURGE_PROVIDER=none starts nothing.
 import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { CommittedEvent, EventBus } from "../../events/bus.ts";
 import { createConsumer, type Consumer } from "../../events/consumers.ts";
 import { createPurger, type Fetch, type Purger } from "./purgers.ts";
@@ -51,6 +51,7 @@ export interface PurgeServiceOptions {
 
 export interface PurgeRow {
   id: number;
+  provider: string;
   keys: string[];
   soft: boolean;
   status: "pending" | "done" | "failed";
@@ -58,6 +59,8 @@ export interface PurgeRow {
   nextAttemptAt: Date;
   lastStatus: number | null;
   lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface PurgeService {
@@ -70,8 +73,13 @@ export interface PurgeService {
   drain(): Promise<number>;
   /** Sends every request due now, one attempt each; resolves with how many attempts were made. */
   sendDue(): Promise<number>;
-  /** Queues keys directly (not from events), e.g. an operator's manual purge. */
-  enqueue(keys: string[], soft?: boolean): Promise<void>;
+  /**
+   * Queues keys directly (not from events), e.g. an operator's manual purge;
+   * `also` runs in the same transaction (an audit entry). Resolves with how many requests were queued.
+   */
+  enqueue(keys: string[], soft?: boolean, also?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<number>;
+  /** The newest queued requests of this consumer, newest first. */
+  list(q: { status?: PurgeRow["status"]; limit: number }): Promise<PurgeRow[]>;
   start(bus: EventBus): Promise<void>;
   stop(): Promise<void>;
 }
@@ -126,20 +134,33 @@ export function createPurgeService(
     },
   });
 
-  async function enqueue(keys: string[], asSoft = soft): Promise<void> {
+  async function enqueue(keys: string[], asSoft = soft, also?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<number> {
+    const list = unique(keys);
     if (!purger) {
-      if (provider === "log") log.info({ keys: unique(keys), soft: asSoft }, "cdn purge (dry run: PURGE_PROVIDER=log)");
-      return;
+      if (also) await prisma.$transaction(also);
+      if (provider === "log") log.info({ keys: list, soft: asSoft }, "cdn purge (dry run: PURGE_PROVIDER=log)");
+      return 0;
     }
     const at = new Date(now());
-    const list = unique(keys);
+    const parts = chunks(list, purger.maxKeys);
     await prisma.$transaction(async (tx) => {
-      for (const part of chunks(list, purger.maxKeys)) {
+      for (const part of parts) {
         await tx.$executeRaw`
           INSERT INTO "PurgeRequest" (consumer, provider, keys, soft, "nextAttemptAt", "firstEventId", "lastEventId", "createdAt", "updatedAt")
           VALUES (${name}, ${purger.provider}, ${part}::text[], ${asSoft && purger.supportsSoft}, ${at}, 0, 0, ${at}, ${at})`;
       }
+      await also?.(tx);
     });
+    return parts.length;
+  }
+
+  async function list(q: { status?: PurgeRow["status"]; limit: number }): Promise<PurgeRow[]> {
+    const rows = await prisma.$queryRaw<(Omit<PurgeRow, "id"> & { id: bigint; createdAt: Date; provider: string })[]>`
+      SELECT id, provider, keys, soft, status, attempts, "nextAttemptAt", "lastStatus", "lastError", "createdAt", "updatedAt"
+        FROM "PurgeRequest"
+       WHERE consumer = ${name} AND (${q.status ?? null}::text IS NULL OR status = ${q.status ?? null})
+       ORDER BY id DESC LIMIT ${q.limit}`;
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
   async function sendOne(row: { id: bigint; keys: string[]; soft: boolean; attempts: number }): Promise<void> {
@@ -234,6 +255,7 @@ export function createPurgeService(
     drain: () => consumer?.run() ?? Promise.resolve(0),
     sendDue,
     enqueue,
+    list,
     async start(bus) {
       if (!consumer) return;
       await init();
