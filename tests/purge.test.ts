@@ -153,6 +153,29 @@ describe("purge from change events", () => {
     assert.equal(s.consumer, undefined);
     assert.equal(await s.drain(), 0);
     assert.equal(await s.sendDue(), 0);
+    // A position left from when purge was on is dropped, so it cannot hold back pruning of events.
+    const was = await service(t, { PURGE_PROVIDER: "log" });
+    const count = async () => Number((await t.db.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM "EventConsumer" WHERE name = ${was.consumer!.name}`)[0].n);
+    assert.equal(await count(), 1);
+    const off = createPurgeService(t.db.prisma, silent, config({ PURGE_PROVIDER: "none" }), { name: was.consumer!.name });
+    await off.start(t.events);
+    await off.stop();
+    assert.equal(await count(), 0);
+  });
+
+  test("dry run started on the bus logs each write's keys", { timeout: 30_000 }, async () => {
+    const lines: any[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const s = await service(t, {}, {}, logger);
+    await s.start(t.events);
+    try {
+      await t.db.prisma.$transaction((tx) => emit(tx, { type: "test.dry", entityType: "test", keys: ["dry:1"] }));
+      await t.events.poll();
+      while (!lines.some((l) => l.keys?.includes("dry:1"))) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await s.stop();
+    }
   });
 
   test("varnish (xkey): every host gets PURGE with the keys of publish, correction, unpublish and section rename", async () => {

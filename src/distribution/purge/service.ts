@@ -242,11 +242,24 @@ export function createPurgeService(
 
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
-  const kick = () =>
-    void (async () => {
-      await consumer?.run().catch(() => {});
-      await sendDue();
+  // With a purger, this module drives its consumer itself, so the sender runs right after the
+  // consumer's batch commits: a bus wake-up drains and then sends; the timer sends due retries
+  // and drains again only after a failed batch.
+  let drainFailed = false;
+  let active = false;
+  const inFlight = new Set<Promise<void>>();
+  const kick = (drainFirst: boolean) => {
+    if (!active) return;
+    const p = (async () => {
+      if (drainFirst || drainFailed) {
+        drainFailed = false;
+        await consumer!.run().catch(() => void (drainFailed = true));
+      }
+      if (active) await sendDue();
     })().catch((err) => log.warn({ err }, "cdn purge sender failed; retrying"));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
 
   return {
     provider,
@@ -257,22 +270,34 @@ export function createPurgeService(
     enqueue,
     list,
     async start(bus) {
-      if (!consumer) return;
+      if (!consumer) {
+        // Off: drop the position so it does not hold back pruning of change events
+        // (turning purge on again starts at the newest event).
+        await prisma.$executeRaw`DELETE FROM "EventConsumer" WHERE name = ${name}`;
+        return;
+      }
       await init();
-      await consumer.start(bus);
-      if (!purger) return;
-      unsubscribe = bus.subscribe(kick);
-      timer = setInterval(kick, opts.pollIntervalMs ?? 1000);
+      if (!purger) {
+        // Dry run: the consumer only logs; it runs on the bus's wake-ups (and retries failed batches itself).
+        await consumer.start(bus);
+        log.info("cdn purge dry run: logging the keys it would purge (set PURGE_PROVIDER to purge)");
+        return;
+      }
+      active = true;
+      unsubscribe = bus.subscribe(() => kick(true));
+      timer = setInterval(() => kick(false), opts.pollIntervalMs ?? 1000);
       timer.unref();
-      kick();
+      kick(true);
       log.info({ soft }, "cdn purge started");
     },
     async stop() {
+      active = false;
       clearInterval(timer);
       timer = undefined;
       unsubscribe?.();
       unsubscribe = undefined;
       await consumer?.stop();
+      await Promise.all([...inFlight]);
       await sending?.catch(() => {});
     },
   };
