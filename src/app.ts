@@ -19,6 +19,7 @@ import { adminEditorRoutes } from "./editors/routes.ts";
 import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
 import { adminAuditRoutes } from "./audit/routes.ts";
 import { adminEventRoutes } from "./events/routes.ts";
+import { adminPurgeRoutes } from "./distribution/purge/routes.ts";
 import { adminWebhookRoutes } from "./distribution/webhooks/routes.ts";
 import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
@@ -208,6 +209,7 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminCommentRoutes(ctx));
   admin.use(adminAuditRoutes(ctx));
   admin.use(adminEventRoutes(ctx));
+  admin.use(adminPurgeRoutes(ctx));
   admin.use(adminWebhookRoutes(ctx));
   admin.use(adminMediaRoutes(ctx));
   admin.use(adminCollectionRoutes(ctx));

@@ -28,6 +28,7 @@ import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
 import { createEventBus } from "./events/bus.ts";
 import { createWebhookRuntime } from "./distribution/webhooks/service.ts";
+import { createPurgeService } from "./distribution/purge/service.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
 import { drainable } from "./http/drain.ts";
@@ -246,6 +247,8 @@ async function main() {
   });
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
   const events = createEventBus(db, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  // CDN purge: a durable consumer of the events (README "Purging"); PURGE_PROVIDER=none starts nothing.
+  const purge = createPurgeService(db.prisma, logger, config);
   // Webhooks: the "webhooks" consumer queues deliveries, the dispatcher sends them (README "Webhooks").
   const webhooks = config.WEBHOOKS_ENABLED ? createWebhookRuntime(db.prisma, logger, config) : undefined;
   const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
@@ -274,6 +277,7 @@ async function main() {
     await refresh?.stop();
     await stopApp(app);
     await webhooks?.stop();
+    await purge.stop();
     await events.stop();
     // Accepted views are written before the database closes, whatever happened before.
     await views.stop();
@@ -292,6 +296,7 @@ async function main() {
   views.start();
   await events.start();
   await webhooks?.start(events);
+  await purge.start(events);
   if (config.SCHEDULER_ENABLED) scheduler.start();
   refresh = startRecommendationRefresh(db.prisma, logger, {
     intervalMs: config.READ_MODEL_REFRESH_INTERVAL_MS, batch: config.READ_MODEL_REFRESH_BATCH,

@@ -30,6 +30,8 @@ export const PURGE_CONSUMER = "cdn-purge";
 /** Finished requests are kept this long (GET-able for diagnosis), then pruned. */
 const RETENTION_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Events that take a story off the site: their keys are purged hard (see handle). */
+const WITHDRAWALS = new Set(["article.unpublished", "article.trashed", "article.purged", "article.archived"]);
 /** Rows claimed per round trip. */
 const CLAIM = 10;
 
@@ -126,10 +128,16 @@ export function createPurgeService(
         return;
       }
       const at = new Date(now());
-      for (const part of chunks(keys, purger.maxKeys)) {
-        await tx.$executeRaw`
-          INSERT INTO "PurgeRequest" (consumer, provider, keys, soft, "nextAttemptAt", "firstEventId", "lastEventId", "createdAt", "updatedAt")
-          VALUES (${name}, ${purger.provider}, ${part}::text[], ${soft}, ${at}, ${first}, ${last}, ${at}, ${at})`;
+      // A withdrawal is purged hard even when PURGE_SOFT is on: a soft purge would let the CDN
+      // serve the withdrawn story once more (stale-while-revalidate) while it revalidates.
+      const hard = new Set(soft ? events.filter((e) => WITHDRAWALS.has(e.type)).flatMap((e) => e.keys) : []);
+      const groups: [string[], boolean][] = [[keys.filter((k) => !hard.has(k)), soft], [[...hard], false]];
+      for (const [list, asSoft] of groups) {
+        for (const part of chunks(list, purger.maxKeys)) {
+          await tx.$executeRaw`
+            INSERT INTO "PurgeRequest" (consumer, provider, keys, soft, "nextAttemptAt", "firstEventId", "lastEventId", "createdAt", "updatedAt")
+            VALUES (${name}, ${purger.provider}, ${part}::text[], ${asSoft}, ${at}, ${first}, ${last}, ${at}, ${at})`;
+        }
       }
     },
   });
