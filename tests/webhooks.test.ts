@@ -469,6 +469,18 @@ describe("webhooks", () => {
     assert.deepEqual(all.map((d) => d.status), ["succeeded", "succeeded", "succeeded"]);
   });
 
+  test("started as the server starts it: a committed event wakes the consumer and the dispatcher", async () => {
+    const e = await endpoint({ events: ["article.published"] });
+    await rt.start(t.events);
+    await publishedArticle("news");
+    const deadline = Date.now() + 10_000;
+    while (rx.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(rx.received.length, 1);
+    assert.equal(rx.received[0].headers["dateline-event-type"], "article.published");
+    await rt.stop();
+    assert.equal((await deliveries(e.id))[0].status, "succeeded");
+  });
+
   test("exactly once per endpoint with two instances on one database", { skip: !onPostgres && "needs two connections (PostgreSQL); PGlite is one connection in one process", timeout: 60_000 }, async () => {
     const peer = await t.openPeer();
     try {
