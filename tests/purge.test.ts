@@ -376,6 +376,30 @@ describe("purge from change events", () => {
     assert.match(q.lastError, /bad token/);
   });
 
+  test("survives a restart: what one instance queued or claimed and never finished, another sends (after the lease)", async () => {
+    let now = Date.parse("2026-11-27T11:00:00Z");
+    const env = { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/restart`, PURGE_TIMEOUT_MS: "1000" };
+    // Instance A queues two requests, then dies in the middle of sending the first (its send never returns).
+    const a = await service(t, env, {
+      now: () => now,
+      purger: { provider: "http", maxKeys: 1, supportsSoft: true, send: () => Promise.reject(new Error("process killed")) },
+    });
+    await a.enqueue(["restart:1", "restart:2"]);
+    await assert.rejects(a.sendDue(), /process killed/);
+    await a.stop();
+    // Instance B, started later under the same consumer name: the unclaimed request goes at once,
+    // the claimed one after its lease (PURGE_TIMEOUT_MS + 30 s).
+    const b = createPurgeService(t.db.prisma, silent, config(env), { name: a.consumer!.name, now: () => now });
+    rec.clear();
+    assert.equal(await b.sendDue(), 1);
+    now += 1000 + 30_000;
+    assert.equal(await b.sendDue(), 1);
+    assert.deepEqual(rec.requests.map((r) => JSON.parse(r.body).keys).sort(), [["restart:1"], ["restart:2"]]);
+    const rows = await t.db.prisma.$queryRaw<{ status: string; attempts: number }[]>`
+      SELECT status, attempts FROM "PurgeRequest" WHERE consumer = ${a.consumer!.name} ORDER BY id`;
+    assert.deepEqual(rows.map((r) => [r.status, r.attempts]), [["done", 2], ["done", 1]]);
+  });
+
   test("a CDN that is down does not stop the consumer: later events are queued meanwhile", async () => {
     const s = await service(t, { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/down` }, { now: () => Date.parse("2026-11-27T10:00:00Z") });
     rec.clear();

@@ -32,8 +32,13 @@ const RETENTION_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 /** Events that take a story off the site: their keys are purged hard (see handle). */
 const WITHDRAWALS = new Set(["article.unpublished", "article.trashed", "article.purged", "article.archived"]);
-/** Rows claimed per round trip. */
-const CLAIM = 10;
+/**
+ * Rows claimed per round trip: one, so a claim's lease (PURGE_TIMEOUT_MS + 30 s)
+ * covers its one send; rows claimed in bulk and sent one after another could
+ * outlive their lease and be sent by another instance too. A claim costs one
+ * statement next to an HTTP request.
+ */
+const CLAIM = 1;
 
 export interface PurgeServiceOptions {
   /** The consumer's name (its position and its queue rows); default "cdn-purge". */
