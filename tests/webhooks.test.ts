@@ -481,6 +481,33 @@ describe("webhooks", () => {
     assert.equal((await deliveries(e.id))[0].status, "succeeded");
   });
 
+  test("an instance that dies mid-send: once its lease runs out, another instance sends the delivery again (same id, next attempt)", async () => {
+    const e = await endpoint({ events: ["article.published"] });
+    await publishedArticle("news");
+    while ((await rt.consumer.run()) > 0);
+    // Instance A claims the delivery and never finishes (it "died" while sending).
+    let release: (v: { durationMs: number }) => void = () => {};
+    const hung = createDispatcher(t.db.prisma, logger, {
+      sender: () => new Promise((resolve) => { release = resolve; }), clock, timeoutMs: 1000, maxAttempts: 10, disableAfterFailures: 5, pollIntervalMs: 1000,
+    });
+    const aRun = hung.runOnce();
+    const deadline = Date.now() + 10_000;
+    while ((await deliveries(e.id))[0].attempts === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Within the lease, instance B does not send it.
+    assert.equal(await rt.dispatcher.runOnce(), 0);
+    clock.advance(1000 + 61_000);
+    assert.equal(await rt.dispatcher.runOnce(), 1);
+    assert.equal(rx.received.length, 1);
+    assert.equal(rx.received[0].headers["dateline-delivery-attempt"], "2");
+    // A's late answer does not overwrite B's outcome.
+    release({ durationMs: 1 });
+    await aRun;
+    const [d] = await deliveries(e.id);
+    assert.equal(d.status, "succeeded");
+    assert.equal(d.attempts, 2);
+    assert.equal(d.lastStatusCode, 200);
+  });
+
   test("exactly once per endpoint with two instances on one database", { skip: !onPostgres && "needs two connections (PostgreSQL); PGlite is one connection in one process", timeout: 60_000 }, async () => {
     const peer = await t.openPeer();
     try {
