@@ -168,11 +168,15 @@ export function createPurgeService(
   }
 
   async function list(q: { status?: PurgeRow["status"]; limit: number }): Promise<PurgeRow[]> {
-    const rows = await prisma.$queryRaw<(Omit<PurgeRow, "id"> & { id: bigint; createdAt: Date; provider: string })[]>`
-      SELECT id, provider, keys, soft, status, attempts, "nextAttemptAt", "lastStatus", "lastError", "createdAt", "updatedAt"
-        FROM "PurgeRequest"
-       WHERE consumer = ${name} AND (${q.status ?? null}::text IS NULL OR status = ${q.status ?? null})
-       ORDER BY id DESC LIMIT ${q.limit}`;
+    type Row = Omit<PurgeRow, "id"> & { id: bigint };
+    // Two statements rather than one with an optional filter, so each reads its index (consumer[, status], id) backwards.
+    const rows = q.status
+      ? await prisma.$queryRaw<Row[]>`
+          SELECT id, provider, keys, soft, status, attempts, "nextAttemptAt", "lastStatus", "lastError", "createdAt", "updatedAt"
+            FROM "PurgeRequest" WHERE consumer = ${name} AND status = ${q.status} ORDER BY id DESC LIMIT ${q.limit}`
+      : await prisma.$queryRaw<Row[]>`
+          SELECT id, provider, keys, soft, status, attempts, "nextAttemptAt", "lastStatus", "lastError", "createdAt", "updatedAt"
+            FROM "PurgeRequest" WHERE consumer = ${name} ORDER BY id DESC LIMIT ${q.limit}`;
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
