@@ -508,6 +508,24 @@ describe("webhooks", () => {
     assert.equal(d.lastStatusCode, 200);
   });
 
+  test("finished deliveries are pruned after the retention period; pending ones stay", async () => {
+    const e = await endpoint({ events: ["article.published"] });
+    const old = new Date(Date.now() - 31 * 86_400_000);
+    const row = (eventId: string, status: string) => ({
+      endpointId: e.id, eventId, type: "ping", status, occurredAt: old, createdAt: old, nextAttemptAt: status === "pending" ? new Date(Date.now() + 3600_000) : null,
+      payload: { id: eventId, type: "ping", occurredAt: old.toISOString(), data: {} },
+    });
+    await t.db.prisma.webhookDelivery.createMany({
+      data: [row("ping_old1", "succeeded"), row("ping_old2", "dead"), row("ping_old3", "failed"), row("ping_old4", "pending")],
+    });
+    await t.post(`/api/v1/admin/webhooks/${e.id}/ping`, undefined, { token: t.admin.token });
+    await rt.dispatcher.runOnce();
+    assert.equal(await rt.dispatcher.prune(), 3);
+    const left = await deliveries(e.id);
+    assert.deepEqual(left.map((d) => d.eventId).filter((id) => id.startsWith("ping_old")), ["ping_old4"]);
+    assert.equal(left.length, 2, "the recent ping stays");
+  });
+
   test("exactly once per endpoint with two instances on one database", { skip: !onPostgres && "needs two connections (PostgreSQL); PGlite is one connection in one process", timeout: 60_000 }, async () => {
     const peer = await t.openPeer();
     try {

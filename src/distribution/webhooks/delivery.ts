@@ -177,7 +177,14 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Deliveries claimed per statement (default 20). */
   batch?: number;
+  /** Finished deliveries older than this are deleted (default DELIVERY_RETENTION_DAYS). */
+  retentionDays?: number;
 }
+
+/** How long succeeded, failed and dead deliveries stay in the log. */
+export const DELIVERY_RETENTION_DAYS = 30;
+const PRUNE_EVERY_MS = 3600_000;
+const PRUNE_BATCH = 1000;
 
 export interface Dispatcher {
   /** Sends everything due now (claim after claim); resolves with how many attempts were made. */
@@ -186,6 +193,8 @@ export interface Dispatcher {
   start(): void;
   /** Look now (new deliveries were queued). */
   wake(): void;
+  /** Deletes finished deliveries past the retention (bounded batches); resolves with how many. */
+  prune(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -211,6 +220,20 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
   let running: Promise<number> | undefined;
   let again = false;
   let stopped = true;
+  let prunedAt = 0;
+
+  async function prune(): Promise<number> {
+    const cutoff = new Date(clock.now().getTime() - (opts.retentionDays ?? DELIVERY_RETENTION_DAYS) * 86_400_000);
+    let total = 0;
+    for (;;) {
+      const n = await prisma.$executeRaw`
+        DELETE FROM "WebhookDelivery" WHERE id IN (
+          SELECT id FROM "WebhookDelivery" WHERE status <> 'pending' AND "createdAt" < ${cutoff}
+           ORDER BY "createdAt", id LIMIT ${PRUNE_BATCH})`;
+      total += n;
+      if (n < PRUNE_BATCH || stopped) return total;
+    }
+  }
 
   async function claim(): Promise<Claimed[]> {
     const now = clock.now();
@@ -339,6 +362,10 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
   const tick = () => {
     timer = undefined;
     if (stopped) return;
+    if (clock.now().getTime() - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = clock.now().getTime();
+      void prune().catch((err) => log.error({ err }, "pruning webhook deliveries failed"));
+    }
     runOnce()
       .catch((err) => log.error({ err }, "webhook dispatcher failed; retrying"))
       .finally(() => {
@@ -351,6 +378,7 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
 
   return {
     runOnce,
+    prune,
     start() {
       if (!stopped) return;
       stopped = false;
