@@ -72,6 +72,34 @@ const hasAll = (keys: string[], want: string[]) => {
   for (const k of want) assert.ok(keys.includes(k), `missing ${k} in ${keys.join(" ")}`);
 };
 
+/** The keys a write's events purged, soft unless `hard` (the provider checks the request shape). */
+type Purged = (write: () => Promise<unknown>, hard?: boolean) => Promise<string[]>;
+
+/** Publish, correct, unpublish, rename the section: each purges the right keys (withdrawals hard). */
+async function lifecycle(t: TestApp, p: string, purged: Purged) {
+  let region: any;
+  hasAll(await purged(async () => (region = await makeSection(t, `${p}-asia`, "world"))), ["sections", "front:world"]);
+  let a: any;
+  // A draft appears in no public response: creating it purges nothing.
+  assert.deepEqual(await purged(async () => (a = await makeArticle(t, { headline: `Quake hits coast ${p}`, section: region.slug, tags: ["quake"] }))), []);
+
+  const published = await purged(() => publish(t, a.id));
+  hasAll(published, [`article:${a.id}`, `comments:${a.id}`, `front:${p}-asia`, "front:world", "tag:quake", "latest", "articles", "popular"]);
+
+  // A correction: the published story's text changes.
+  const corrected = await purged(async () => ok(await t.patch(`/api/v1/admin/articles/${a.id}`,
+    { headline: `Quake hits coast ${p} (corrected)`, body: "<p>An earlier version misstated the magnitude.</p>" },
+    { token: t.editor.token, headers: await t.ifMatch(`/api/v1/admin/articles/${a.id}`) })));
+  hasAll(corrected, [`article:${a.id}`, `front:${p}-asia`, "front:world", "latest", "tag:quake"]);
+
+  const unpublished = await purged(async () => ok(await t.post(`/api/v1/admin/articles/${a.id}/unpublish`, undefined, { token: t.editor.token })), true);
+  hasAll(unpublished, [`article:${a.id}`, `comments:${a.id}`, `front:${p}-asia`, "front:world", "latest", "articles", "tag:quake"]);
+
+  const renamed = await purged(async () => ok(await t.patch(`/api/v1/admin/sections/${region.id}`, { slug: `${p}-asia-pacific`, name: `${p} Asia-Pacific` },
+    { token: t.admin.token, headers: await t.ifMatch(`/api/v1/admin/sections/${region.id}`) })));
+  hasAll(renamed, ["sections", `section:${region.id}`, `front:${p}-asia`, `front:${p}-asia-pacific`, "front:world", "latest", "articles"]);
+}
+
 describe("purge config", () => {
   test("log (dry run) by default, soft on; each provider names what it lacks", () => {
     const c = config({});
@@ -198,28 +226,7 @@ describe("purge from change events", () => {
       return byHost("/v1");
     };
 
-    let a: any;
-    // A draft appears in no public response: creating it purges nothing.
-    assert.deepEqual(await purged(async () => (a = await makeArticle(t, { headline: "Quake hits coast", section: "asia", tags: ["quake"] }))), []);
-    assert.equal(rec.requests.length, 0);
-
-    const published = await purged(() => publish(t, a.id));
-    hasAll(published, [`article:${a.id}`, `comments:${a.id}`, "front:asia", "front:world", "tag:quake", "latest", "articles", "popular"]);
-
-    // A correction: the published story's text changes.
-    const corrected = await purged(async () => ok(await t.patch(`/api/v1/admin/articles/${a.id}`,
-      { headline: "Quake hits coast (corrected)", body: "<p>An earlier version misstated the magnitude.</p>" },
-      { token: t.editor.token, headers: await t.ifMatch(`/api/v1/admin/articles/${a.id}`) })));
-    hasAll(corrected, [`article:${a.id}`, "front:asia", "front:world", "latest", "tag:quake"]);
-
-    const unpublished = await purged(async () => ok(await t.post(`/api/v1/admin/articles/${a.id}/unpublish`, undefined, { token: t.editor.token })), true);
-    hasAll(unpublished, [`article:${a.id}`, `comments:${a.id}`, "front:asia", "front:world", "latest", "articles", "tag:quake"]);
-
-    const asia = (await t.get("/api/v1/admin/sections", { token: t.admin.token })).body.data.find((x: any) => x.slug === "asia");
-    const renamed = await purged(async () => ok(await t.patch(`/api/v1/admin/sections/${asia.id}`, { slug: "asia-pacific", name: "Asia-Pacific" },
-      { token: t.admin.token, headers: await t.ifMatch(`/api/v1/admin/sections/${asia.id}`) })));
-    hasAll(renamed, ["sections", `section:${asia.id}`, "front:asia", "front:asia-pacific", "front:world", "latest", "articles"]);
-
+    await lifecycle(t, "v", purged);
     const rows = await t.db.prisma.$queryRaw<{ status: string; attempts: number }[]>`SELECT status, attempts FROM "PurgeRequest" WHERE consumer = ${s.consumer!.name}`;
     assert.ok(rows.length >= 4);
     assert.ok(rows.every((r) => r.status === "done" && r.attempts === 1), JSON.stringify(rows));
@@ -235,7 +242,28 @@ describe("purge from change events", () => {
     assert.equal(rec.requests[0].headers["xkey-softpurge"], undefined);
   });
 
-  test("generic http: POST {keys, soft} with the bearer token, after publish", async () => {
+  test("generic http: POST {keys, soft} with the bearer token, after publish, correction, unpublish and section rename", async () => {
+    const s = await service(t, { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/hooks/life`, PURGE_HTTP_TOKEN: "sekret" });
+    await lifecycle(t, "h", async (write, hard = false) => {
+      rec.clear();
+      await write();
+      await flush(s);
+      const keys: string[] = [];
+      for (const r of rec.requests) {
+        assert.equal(r.method, "POST");
+        assert.equal(r.path, "/hooks/life");
+        assert.equal(r.headers.authorization, "Bearer sekret");
+        const body = JSON.parse(r.body);
+        assert.deepEqual(Object.keys(body).sort(), ["keys", "soft"]);
+        assert.equal(body.soft, !hard);
+        assert.equal(new Set(body.keys).size, body.keys.length, "de-duplicated");
+        keys.push(...body.keys);
+      }
+      return keys;
+    });
+  });
+
+  test("generic http: one request after publish", async () => {
     const s = await service(t, { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/hooks/purge`, PURGE_HTTP_TOKEN: "sekret" });
     rec.clear();
     const a = await makeArticle(t, { headline: "Markets rally", section: "world" });
