@@ -189,15 +189,15 @@ export const configSchema = z
     PURGE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(600_000),
     FASTLY_API_TOKEN: z.string().min(1).optional(),
     FASTLY_SERVICE_ID: z.string().min(1).optional(),
-    FASTLY_API_URL: z.url().default("https://api.fastly.com").transform((v) => v.replace(/\/+$/, "")),
+    FASTLY_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.fastly.com").transform((v) => v.replace(/\/+$/, "")),
     CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
     CLOUDFLARE_ZONE_ID: z.string().min(1).optional(),
-    CLOUDFLARE_API_URL: z.url().default("https://api.cloudflare.com/client/v4").transform((v) => v.replace(/\/+$/, "")),
+    CLOUDFLARE_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.cloudflare.com/client/v4").transform((v) => v.replace(/\/+$/, "")),
     VARNISH_PURGE_URLS: list
       .default([])
       .refine((urls) => urls.every((u) => /^https?:\/\//.test(u) && URL.canParse(u)), "must be a comma-separated list of http(s):// URLs"),
     VARNISH_PURGE_TOKEN: z.string().min(1).optional(),
-    PURGE_HTTP_URL: z.url().optional(),
+    PURGE_HTTP_URL: z.url({ protocol: /^https?$/ }).optional(),
     PURGE_HTTP_TOKEN: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {

@@ -120,6 +120,7 @@ describe("purge config", () => {
     fails({ PURGE_PROVIDER: "varnish" }, "VARNISH_PURGE_URLS");
     fails({ PURGE_PROVIDER: "http" }, "PURGE_HTTP_URL");
     assert.throws(() => config({ PURGE_PROVIDER: "akamai" }), /PURGE_PROVIDER/);
+    assert.throws(() => config({ PURGE_PROVIDER: "http", PURGE_HTTP_URL: "ftp://cdn.example/purge" }), /PURGE_HTTP_URL/);
     assert.throws(() => config({ PURGE_PROVIDER: "varnish", VARNISH_PURGE_URLS: "varnish:6081" }), /VARNISH_PURGE_URLS: must be/);
     assert.deepEqual(config({ PURGE_PROVIDER: "varnish", VARNISH_PURGE_URLS: "http://a:6081/, http://b:6081/" }).VARNISH_PURGE_URLS,
       ["http://a:6081/", "http://b:6081/"]);
