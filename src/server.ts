@@ -27,7 +27,7 @@ import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
 import { createViewCounter } from "./views/counter.ts";
 import { createEventBus } from "./events/bus.ts";
-import { createWebhookRuntime } from "./distribution/webhooks/service.ts";
+import { createWebhookRuntime, dropWebhookPosition } from "./distribution/webhooks/service.ts";
 import { createPurgeService } from "./distribution/purge/service.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
@@ -295,7 +295,8 @@ async function main() {
   }
   views.start();
   await events.start();
-  await webhooks?.start(events);
+  if (webhooks) await webhooks.start(events);
+  else await dropWebhookPosition(db.prisma);
   await purge.start(events);
   if (config.SCHEDULER_ENABLED) scheduler.start();
   refresh = startRecommendationRefresh(db.prisma, logger, {

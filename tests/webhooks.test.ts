@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import { pino } from "pino";
 import { startTestApp, makeSection, makeArticle, publish, type TestApp } from "./support/harness.ts";
-import { createWebhookRuntime, type WebhookRuntime } from "../src/distribution/webhooks/service.ts";
+import { CONSUMER_NAME, createWebhookRuntime, dropWebhookPosition, type WebhookRuntime } from "../src/distribution/webhooks/service.ts";
 import { backoffMs, createDispatcher, httpSender, retryAfterMs, type Clock } from "../src/distribution/webhooks/delivery.ts";
 import { blockedReason, vetTarget } from "../src/distribution/webhooks/ssrf.ts";
 import type { Config } from "../src/config.ts";
@@ -524,6 +524,23 @@ describe("webhooks", () => {
     const left = await deliveries(e.id);
     assert.deepEqual(left.map((d) => d.eventId).filter((id) => id.startsWith("ping_old")), ["ping_old4"]);
     assert.equal(left.length, 2, "the recent ping stays");
+  });
+
+  test("a first start begins at the newest event; WEBHOOKS_ENABLED=false drops the position", async () => {
+    await dropWebhookPosition(t.db.prisma);
+    assert.equal(await t.db.prisma.eventConsumer.count({ where: { name: CONSUMER_NAME } }), 0);
+    const e = await endpoint({ events: ["article.published"] });
+    await publishedArticle("news"); // before the first start: history, not sent
+    const [max] = await t.db.prisma.$queryRaw<{ max: bigint }[]>`SELECT max(id) AS max FROM "ChangeEvent"`;
+    await rt.start(t.events);
+    await rt.stop();
+    const row = await t.db.prisma.eventConsumer.findUniqueOrThrow({ where: { name: CONSUMER_NAME } });
+    assert.equal(row.position, max.max);
+    assert.equal(rx.received.length, 0);
+    assert.equal((await deliveries(e.id)).length, 0);
+    await publishedArticle("news");
+    await pump();
+    assert.equal(rx.received.length, 1);
   });
 
   test("exactly once per endpoint with two instances on one database", { skip: !onPostgres && "needs two connections (PostgreSQL); PGlite is one connection in one process", timeout: 60_000 }, async () => {

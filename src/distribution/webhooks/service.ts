@@ -369,6 +369,15 @@ export function createWebhookConsumer(prisma: PrismaClient, logger: Logger, conf
 
 // ---- wiring ----
 
+/**
+ * WEBHOOKS_ENABLED=false: forget the consumer's position, so it does not hold
+ * back the pruning of change events (EVENTS_RETENTION_DAYS). Turning webhooks
+ * on again starts at the newest event.
+ */
+export async function dropWebhookPosition(prisma: PrismaClient): Promise<void> {
+  await prisma.$executeRaw`DELETE FROM "EventConsumer" WHERE name = ${CONSUMER_NAME}`;
+}
+
 export interface WebhookRuntime {
   consumer: Consumer;
   dispatcher: Dispatcher;
@@ -399,6 +408,12 @@ export function createWebhookRuntime(prisma: PrismaClient, logger: Logger, confi
     consumer,
     dispatcher,
     async start(bus) {
+      // First start (or again after WEBHOOKS_ENABLED was off): begin at the newest event, so
+      // endpoints do not receive the whole retained history.
+      await prisma.$executeRaw`
+        INSERT INTO "EventConsumer" (name, position)
+        SELECT ${CONSUMER_NAME}, COALESCE(max(id), 0) FROM "ChangeEvent"
+        ON CONFLICT (name) DO NOTHING`;
       await consumer.start(bus);
       unsubscribe = bus.subscribe(() => consumer.run().catch(() => 0).then(() => dispatcher.wake()));
       dispatcher.start();
