@@ -594,6 +594,11 @@ describe("webhooks", () => {
     // A name whose answers include a private address is refused, whatever else it resolves to.
     const lookup = async () => [{ address: "93.184.216.34", family: 4 }, { address: "10.9.8.7", family: 4 }];
     await assert.rejects(vetTarget(new URL("http://rebind.example/"), { allowedHosts: [], lookup }), /10\.9\.8\.7/);
+    // A resolver that never answers counts against the timeout.
+    const hang = httpSender({ allowedHosts: [], lookup: () => new Promise(() => {}) });
+    const slowDns = await hang({ url: "http://slow-dns.example/", headers: {}, body: "{}", timeoutMs: 100 });
+    assert.equal(slowDns.blocked, undefined);
+    assert.match(slowDns.error!, /DNS: timeout after 100 ms/);
     // The allow-list names hosts as written in URLs.
     assert.deepEqual(await vetTarget(new URL(`http://127.0.0.1:${p}/`), { allowedHosts: ["127.0.0.1"] }), { address: "127.0.0.1", family: 4 });
 

@@ -77,12 +77,22 @@ export function httpSender(check: AddressCheck): Sender {
     const took = () => Math.round(performance.now() - started);
     const url = new URL(req.url);
     let target: { address: string; family: number };
+    let dnsTimer: NodeJS.Timeout | undefined;
     try {
-      target = await vetTarget(url, check);
+      // The resolver counts against the same timeout as the request.
+      target = await Promise.race([
+        vetTarget(url, check),
+        new Promise<never>((_, reject) => {
+          dnsTimer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: `timeout after ${req.timeoutMs} ms` })), req.timeoutMs);
+        }),
+      ]);
     } catch (err) {
       if (err instanceof BlockedTargetError) return { blocked: true, error: err.message, durationMs: took() };
       return { error: `DNS: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, durationMs: took() };
+    } finally {
+      clearTimeout(dnsTimer);
     }
+    const remaining = Math.max(1, req.timeoutMs - took());
     const lookup: LookupFunction = (_host, options, cb) => {
       if (options.all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [target]);
       else cb(null, target.address, target.family);
@@ -110,7 +120,7 @@ export function httpSender(check: AddressCheck): Sender {
       const timer = setTimeout(() => {
         finish({ error: `timeout after ${req.timeoutMs} ms` });
         request.destroy();
-      }, req.timeoutMs);
+      }, remaining);
       request.on("error", (err: NodeJS.ErrnoException) => finish({ error: `connection: ${err.code ?? err.message}` }));
       request.on("response", (res) => {
         const status = res.statusCode ?? 0;
