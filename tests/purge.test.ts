@@ -373,6 +373,19 @@ describe("purge from change events", () => {
     for (const req of rec.requests) assert.deepEqual(JSON.parse(req.body).keys, ["article:77", "latest"]);
   });
 
+  test("cloudflare: a 200 that says success: false is a failure, with Cloudflare's message", async () => {
+    const s = await service(t, {
+      PURGE_PROVIDER: "cloudflare", CLOUDFLARE_API_TOKEN: "ctoken", CLOUDFLARE_ZONE_ID: "Z9", CLOUDFLARE_API_URL: `${rec.url}/cf`,
+    });
+    rec.clear();
+    rec.replies.push({ status: 200, body: '{"success":false,"errors":[{"code":1134,"message":"Purge by tag not allowed"}]}' });
+    await s.enqueue(["article:3"]);
+    assert.equal(await s.sendDue(), 1);
+    const [r] = await t.db.prisma.$queryRaw<any[]>`SELECT status, "lastError" FROM "PurgeRequest" WHERE consumer = ${s.consumer!.name}`;
+    assert.equal(r.status, "failed");
+    assert.match(r.lastError, /Purge by tag not allowed/);
+  });
+
   test("gives up after PURGE_MAX_ATTEMPTS, or at once on a refusal (4xx); connection errors are retried", async () => {
     let now = Date.parse("2026-11-27T09:00:00Z");
     const dead = await recorder();
@@ -443,7 +456,7 @@ describe("purge from change events", () => {
   });
 
   test("start/stop: the bus wakes the consumer and the sender", { timeout: 30_000 }, async () => {
-    const s = await service(t, { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/live` }, { pollIntervalMs: 50 });
+    const s = await service(t, { PURGE_PROVIDER: "http", PURGE_HTTP_URL: `${rec.url}/live` }, { pollIntervalMs: 50 }, process.env.PURGE_DEBUG ? pino({ level: "debug" }, process.stderr) : silent);
     rec.clear();
     await s.start(t.events);
     try {

@@ -54,6 +54,8 @@ const retryable = (status: number) => status === 408 || status === 429 || status
 
 async function attempt(
   doFetch: Fetch, url: string, init: RequestInit, timeoutMs: number, now: () => number,
+  /** A 2xx whose body says it failed (Cloudflare's `"success": false`): the error, else undefined. */
+  failedBody?: (text: string) => string | undefined,
 ): Promise<SendResult> {
   let res: Response;
   try {
@@ -65,7 +67,11 @@ async function attempt(
   }
   // Read a little of the body for the error message (never logged with credentials: none are in it).
   const text = (await res.text().catch(() => "")).slice(0, 300);
-  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+  if (res.status >= 200 && res.status < 300) {
+    const why = failedBody?.(text);
+    if (why) return { ok: false, retry: false, status: res.status, error: `${new URL(url).host} answered ${res.status} but: ${why}` };
+    return { ok: true, status: res.status };
+  }
   return {
     ok: false,
     retry: retryable(res.status),
@@ -73,6 +79,17 @@ async function attempt(
     error: `${new URL(url).host} answered ${res.status}${text ? `: ${text}` : ""}`,
     retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), now()),
   };
+}
+
+/** Cloudflare's API answers {"success": false, "errors": [...]} when it did not purge. */
+function cloudflareFailure(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { success?: boolean; errors?: { message?: string }[] };
+    if (body.success !== false) return undefined;
+    return body.errors?.map((e) => e.message).filter(Boolean).join("; ") || "success: false";
+  } catch {
+    return undefined;
+  }
 }
 
 /** The worse of several hosts' results (Varnish): any failure fails the batch; retry if any may succeed later. */
@@ -117,7 +134,7 @@ export function createPurger(config: Config, opts: PurgerOptions = {}): Purger |
             method: "POST",
             headers: { Authorization: `Bearer ${config.CLOUDFLARE_API_TOKEN!}`, "Content-Type": "application/json" },
             body: JSON.stringify({ tags: keys }),
-          }, timeout, now),
+          }, timeout, now, cloudflareFailure),
       };
     }
     case "varnish": {

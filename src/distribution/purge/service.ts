@@ -224,6 +224,7 @@ export function createPurgeService(
     sending = (async () => {
       let total = 0;
       try {
+        await prune();
         do {
           sendAgain = false;
           for (;;) {
@@ -241,7 +242,7 @@ export function createPurgeService(
             if (rows.length < CLAIM) break;
           }
         } while (sendAgain);
-        await prune();
+        // Nothing may be awaited between that check and clearing `sending`: a call in between would be lost.
         return total;
       } finally {
         sending = undefined;
@@ -264,13 +265,35 @@ export function createPurgeService(
   // and drains again only after a failed batch.
   let drainFailed = false;
   let active = false;
+  // The consumer's own loop repeats a drain asked for during one only once started on a bus
+  // (consumer.start); driven from here it is not, so this loop does it: a wake-up that arrives
+  // while a drain runs (which may have read before that event committed) drains once more after it.
+  let draining: Promise<void> | undefined;
+  let drainAgain = false;
+  function drainLoop(): Promise<void> {
+    if (draining) {
+      drainAgain = true;
+      return draining;
+    }
+    draining = (async () => {
+      try {
+        do {
+          drainAgain = false;
+          await consumer!.run().catch(() => void (drainFailed = true));
+        } while (drainAgain && active);
+      } finally {
+        draining = undefined;
+      }
+    })();
+    return draining;
+  }
   const inFlight = new Set<Promise<void>>();
   const kick = (drainFirst: boolean) => {
     if (!active) return;
     const p = (async () => {
       if (drainFirst || drainFailed) {
         drainFailed = false;
-        await consumer!.run().catch(() => void (drainFailed = true));
+        await drainLoop();
       }
       if (active) await sendDue();
     })().catch((err) => log.warn({ err }, "cdn purge sender failed; retrying"));
