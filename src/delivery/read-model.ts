@@ -42,6 +42,7 @@ import { emit, registerProjection, type ChangeEventInput } from "../events/outbo
 import { publicArticleInclude } from "../articles/service.ts";
 import { approvedCommentCounts } from "../comments/service.ts";
 import type { MediaRef } from "../media/mappers.ts";
+import { inArticleBatches } from "../db/article-batches.ts";
 import { LANGUAGE_TAG, effectiveLanguage, normalizeLanguage } from "../i18n/languages.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
 import { ldParts, type LdParts } from "../articles/jsonld.ts";
@@ -539,27 +540,11 @@ export function startRecommendationRefresh(
   };
 }
 
-/** Builds the rows of `ids` in batches, `concurrency` transactions at a time (PostgreSQL: several connections). */
+/** Builds the rows of `ids` in locked batches (src/db/article-batches.ts). */
 async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: number, logger?: Logger): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const batch = ids.slice(next, next + BATCH);
-      next += BATCH;
-      await prisma.$transaction(async (tx) => {
-        // Writers lock an article's row first (FOR UPDATE): this waits for them
-        // and holds them off, so a document is never rebuilt from a read older
-        // than a concurrent writer's projection.
-        await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
-        // Translations are rebuilt by the caller (backfill) or are in the batches anyway (rebuildAll).
-        await refresh(tx, batch, { peers: false });
-      }, { timeout: 120_000 });
-      done += batch.length;
-      if (ids.length > BATCH) logger?.info({ built: done, of: ids.length }, "read model: building");
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  await inArticleBatches(prisma, ids, { size: BATCH, concurrency, label: "read model", logger }, (tx, batch) =>
+    // Translations are rebuilt by the caller (backfill) or are in the batches anyway (rebuildAll).
+    refresh(tx, batch, { peers: false }));
 }
 
 /**

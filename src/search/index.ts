@@ -22,6 +22,7 @@
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
+import { inArticleBatches } from "../db/article-batches.ts";
 import { effectiveLanguage, searchConfigFor } from "../i18n/languages.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -189,23 +190,9 @@ export async function backfillSearch(prisma: PrismaClient, site: string, logger?
          ORDER BY a.id`
     : [];
   const ids = [...missing, ...stale].map((r) => r.id);
-  // `concurrency` transactions at a time (PostgreSQL: several connections, so several cores parse text).
-  let next = 0;
-  let built = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const batch = ids.slice(next, next + BATCH);
-      next += BATCH;
-      await prisma.$transaction(async (tx) => {
-        // As writers lock an article's row first: a concurrent save is not overwritten by an older read.
-        await tx.$queryRaw`SELECT id FROM "Article" WHERE id = ANY(${batch}::int[]) FOR SHARE`;
-        await reindexArticles(tx, batch, tree);
-      }, { timeout: 120_000 });
-      built += batch.length;
-      if (ids.length > BATCH) logger?.info({ built, of: ids.length }, "search index: building");
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  // Locked batches (src/db/article-batches.ts): a concurrent save is not overwritten by an older read.
+  await inArticleBatches(prisma, ids, { size: BATCH, concurrency, label: "search index", logger }, (tx, batch) =>
+    reindexArticles(tx, batch, tree));
   if (ids.length) {
     // Statistics and a flushed GIN pending list for the planner: before them it
     // guesses, and may scan the whole table for a word no article contains.
