@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import http from "node:http";
 import { pino } from "pino";
+import sharp from "sharp";
+import request from "supertest";
+import { assertMatchesSpec } from "./support/contract.ts";
 import { startTestApp, makeSection, makeArticle, publish, type TestApp } from "./support/harness.ts";
 import { CONSUMER_NAME, createWebhookRuntime, dropWebhookPosition, type WebhookRuntime } from "../src/distribution/webhooks/service.ts";
 import { backoffMs, createDispatcher, httpSender, retryAfterMs, type Clock } from "../src/distribution/webhooks/delivery.ts";
@@ -183,6 +186,24 @@ describe("webhooks", () => {
 
     assert.equal((await t.del(`/api/v1/admin/webhooks/${e.id}`, { token: t.admin.token })).status, 204);
     assert.equal((await t.get(`/api/v1/admin/webhooks/${e.id}`, { token: t.admin.token })).status, 404);
+  });
+
+  test("media.*: an upload and a delete are each delivered with {id}", async () => {
+    await endpoint({ events: ["media.*"] });
+    const file = await sharp({ create: { width: 2, height: 2, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
+    const up = await request(t.server).post("/api/v1/admin/media").set("Authorization", `Bearer ${t.editor.token}`)
+      .attach("file", file, { filename: "x.png", contentType: "image/png" });
+    assertMatchesSpec("POST", "/api/v1/admin/media", { status: up.status, headers: up.headers as Record<string, string>, body: up.body, text: up.text });
+    assert.equal(up.status, 201, up.text);
+    const id = up.body.id as number;
+    assert.equal(await pump(), 1);
+    assert.equal(rx.received.length, 1);
+    assert.equal(rx.received[0].headers["dateline-event-type"], "media.created");
+    assert.deepEqual(JSON.parse(rx.received[0].body).data, { id });
+    assert.equal((await t.del(`/api/v1/admin/media/${id}`, { token: t.editor.token })).status, 204);
+    assert.equal(await pump(), 1);
+    assert.equal(rx.received[1].headers["dateline-event-type"], "media.deleted");
+    assert.deepEqual(JSON.parse(rx.received[1].body).data, { id });
   });
 
   test("publish: one signed delivery with the public article; unpublish sends {id, slug}", async () => {

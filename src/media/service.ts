@@ -81,6 +81,8 @@ export async function uploadMedia(
         actorId: actor.id, action: "media.upload", targetType: "media", targetId: row.id, ip: actor.ip,
         details: { storageKey, mimeType: image.mimeType, size: row.size },
       });
+      // No reader sees an image until an article uses it: no surrogate keys, but webhooks offer it.
+      await emit(tx, { type: "media.created", entityType: "media", entityId: row.id, actorId: actor.id, keys: [] });
       return row;
     });
   } catch (err) {

@@ -25,7 +25,7 @@ export const WEBHOOK_EVENTS = [
   "article.published", "article.updated", "article.unpublished", "article.deleted",
   "section.created", "section.updated", "section.renamed", "section.moved", "section.deleted",
   "comment.created", "comment.approved",
-  "media.deleted",
+  "media.created", "media.deleted",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number] | "ping";
 
@@ -282,6 +282,7 @@ export function webhookType(e: Pick<CommittedEvent, "type" | "keys">, archivedPu
     case "section.deleted":
     case "comment.created":
     case "comment.approved":
+    case "media.created":
     case "media.deleted":
       return e.type;
     default:
