@@ -26,6 +26,7 @@ import { SectionTree } from "../sections/service.ts";
 import type { LiveSectionTree } from "./section-tree.ts";
 import type { ArticleDoc } from "./read-model.ts";
 import { renderArticle } from "./render.ts";
+import { rerunning } from "../events/rerunning.ts";
 
 /**
  * The surrogate keys of an article's response: the article, its comment
@@ -139,52 +140,43 @@ export function createArticleRenderer(
   }
 
   let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
   /** The key whose full pass (rows under other keys) has been done. */
   let passedKey: string | undefined;
 
-  async function work(): Promise<void> {
-    do {
-      again = false;
-      const k = await key();
-      // Rows cleared by writes (few, right after the write).
-      while (!stopped && (await batch("stale", k, 0)).length === BATCH);
-      if (passedKey !== k.key) {
-        let after = 0;
-        let n = 0;
-        for (;;) {
-          if (stopped || (await key()).key !== k.key) break;
-          const ids = await batch("other-key", k, after);
-          if (!ids.length) break;
-          n += ids.length;
-          after = ids[ids.length - 1];
-          // A full pass (every row after a deploy or section change) yields between batches:
-          // live requests go first, and the collector keeps up instead of growing the heap.
-          await new Promise((r) => setTimeout(r, PASS_PAUSE_MS));
-        }
-        if (!stopped && (await key()).key === k.key) {
-          passedKey = k.key;
-          if (n) logger.info({ articles: n }, "read model: rendered articles' public JSON");
-        }
-      }
-    } while (again && !stopped);
+  async function workOnce(): Promise<void> {
+    const k = await key();
+    // Rows cleared by writes (few, right after the write).
+    while (!stopped && (await batch("stale", k, 0)).length === BATCH);
+    if (passedKey === k.key) return;
+    let after = 0;
+    let n = 0;
+    for (;;) {
+      if (stopped || (await key()).key !== k.key) break;
+      const ids = await batch("other-key", k, after);
+      if (!ids.length) break;
+      n += ids.length;
+      after = ids[ids.length - 1];
+      // A full pass (every row after a deploy or section change) yields between batches:
+      // live requests go first, and the collector keeps up instead of growing the heap.
+      await new Promise((r) => setTimeout(r, PASS_PAUSE_MS));
+    }
+    if (!stopped && (await key()).key === k.key) {
+      passedKey = k.key;
+      if (n) logger.info({ articles: n }, "read model: rendered articles' public JSON");
+    }
   }
 
-  function kick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
+  // One run at a time; an event meanwhile makes it run once more (src/events/rerunning.ts).
+  const work = rerunning(async () => {
+    try {
+      await workOnce();
+    } catch (err) {
+      if (!stopped) logger.warn({ err }, "read model: rendering stored article JSON failed; reads render it themselves meanwhile");
     }
-    running = work()
-      .catch((err) => {
-        if (!stopped) logger.warn({ err }, "read model: rendering stored article JSON failed; reads render it themselves meanwhile");
-      })
-      .finally(() => {
-        running = undefined;
-        if (again && !stopped) kick();
-      });
+  }, { repeat: () => !stopped });
+
+  function kick(): void {
+    if (!stopped) void work();
   }
 
   const unsubscribe = deps.events?.subscribe(() => {
@@ -195,15 +187,15 @@ export function createArticleRenderer(
   return {
     key,
     render,
-    status: () => (!running && current && passedKey === current.key ? "current" : "rendering"),
+    status: () => (!work.running && current && passedKey === current.key ? "current" : "rendering"),
     async drain() {
       kick();
-      while (running) await running;
+      while (work.running) await work.running;
     },
     async stop() {
       stopped = true;
       unsubscribe?.();
-      await running;
+      await work.running;
     },
   };
 }

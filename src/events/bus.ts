@@ -2,6 +2,7 @@
 // committed after the bus started, in id order, handed to local subscribers
 // (cache invalidation, and later anything that must run on every instance).
 // Durable, exactly-once consumers across instances live in consumers.ts.
+import { rerunning } from "./rerunning.ts";
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Database } from "../db/client.ts";
@@ -46,8 +47,6 @@ export function createEventBus(source: Database | PrismaClient, logger: Logger, 
   const subscribers = new Set<Subscriber>();
   let lastId: number | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
   const batch = opts.batch ?? 500;
 
   async function readOnce(): Promise<void> {
@@ -79,23 +78,7 @@ export function createEventBus(source: Database | PrismaClient, logger: Logger, 
   }
 
   // One read at a time; a poll that arrives meanwhile runs once more after it.
-  function poll(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await readOnce();
-        } while (again);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  const poll = rerunning(readOnce);
 
   return {
     subscribe(fn) {
@@ -126,7 +109,7 @@ export function createEventBus(source: Database | PrismaClient, logger: Logger, 
       const u = unlisten;
       unlisten = undefined;
       await u?.();
-      await running?.catch(() => {});
+      await poll.running?.catch(() => {});
     },
   };
 }

@@ -13,6 +13,7 @@
 // and `consumer.start(ctx.events)` where the app starts (stop() on shutdown).
 // Side effects outside the database (an HTTP call) happen at least once:
 // make them idempotent, or record them in `tx`.
+import { rerunning, sum } from "./rerunning.ts";
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { CommittedEvent, EventBus } from "./bus.ts";
@@ -49,8 +50,6 @@ type Step = { handled: number; more: boolean } | "busy";
 export function createConsumer(prisma: PrismaClient, logger: Logger, opts: ConsumerOptions): Consumer {
   const batch = opts.batch ?? 100;
   const log = logger.child({ consumer: opts.name });
-  let running: Promise<number> | undefined;
-  let again = false;
   let stopped = true;
   let unsubscribe: (() => void) | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -96,29 +95,15 @@ export function createConsumer(prisma: PrismaClient, logger: Logger, opts: Consu
   }
 
   // One drain at a time per instance; a wake-up meanwhile drains once more after it.
-  function run(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
+  const run = rerunning(async () => {
+    try {
+      return await drain();
+    } catch (err) {
+      log.error({ err }, "change-event consumer failed; retrying");
+      later(opts.failureRetryMs ?? 1000);
+      throw err;
     }
-    running = (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          total += await drain();
-        } while (again && !stopped);
-        return total;
-      } catch (err) {
-        log.error({ err }, "change-event consumer failed; retrying");
-        later(opts.failureRetryMs ?? 1000);
-        throw err;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  }, { combine: sum, repeat: () => !stopped });
 
   return {
     name: opts.name,
@@ -134,7 +119,7 @@ export function createConsumer(prisma: PrismaClient, logger: Logger, opts: Consu
       unsubscribe = undefined;
       clearTimeout(retry);
       retry = undefined;
-      await running?.catch(() => {});
+      await run.running?.catch(() => {});
     },
   };
 }

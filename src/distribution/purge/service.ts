@@ -18,6 +18,7 @@
 //
 // PURGE_PROVIDER=log (the default) is a dry run: the consumer logs, at info,
 // the keys it would purge, and queues nothing. PURGE_PROVIDER=none starts nothing.
+import { rerunning } from "../../events/rerunning.ts";
 import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
@@ -268,25 +269,9 @@ export function createPurgeService(
   // The consumer's own loop repeats a drain asked for during one only once started on a bus
   // (consumer.start); driven from here it is not, so this loop does it: a wake-up that arrives
   // while a drain runs (which may have read before that event committed) drains once more after it.
-  let draining: Promise<void> | undefined;
-  let drainAgain = false;
-  function drainLoop(): Promise<void> {
-    if (draining) {
-      drainAgain = true;
-      return draining;
-    }
-    draining = (async () => {
-      try {
-        do {
-          drainAgain = false;
-          await consumer!.run().catch(() => void (drainFailed = true));
-        } while (drainAgain && active);
-      } finally {
-        draining = undefined;
-      }
-    })();
-    return draining;
-  }
+  const drainLoop = rerunning(async () => {
+    await consumer!.run().catch(() => void (drainFailed = true));
+  }, { repeat: () => active });
   const inFlight = new Set<Promise<void>>();
   const kick = (drainFirst: boolean) => {
     if (!active) return;

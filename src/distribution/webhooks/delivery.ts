@@ -9,6 +9,7 @@
 // that attempt number. An instance that dies mid-send leaves the lease to
 // expire and the delivery is sent again with the same Dateline-Event-Id (and
 // a higher Dateline-Delivery-Attempt): at least once, de-duplicable.
+import { rerunning, sum } from "../../events/rerunning.ts";
 import crypto from "node:crypto";
 import http from "node:http";
 import https from "node:https";
@@ -227,8 +228,6 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
   const batch = opts.batch ?? 20;
   const log = logger.child({ component: "webhooks" });
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
   let stopped = true;
   let prunedAt = 0;
 
@@ -345,29 +344,15 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
     return claimed.length;
   }
 
-  function runOnce(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
+  // One run at a time; a wake-up meanwhile runs once more after it.
+  const runOnce = rerunning(async () => {
+    let total = 0;
+    for (;;) {
+      const n = await step();
+      total += n;
+      if (n < batch) return total;
     }
-    running = (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          for (;;) {
-            const n = await step();
-            total += n;
-            if (n < batch) break;
-          }
-        } while (again);
-        return total;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  }, { combine: sum });
 
   const tick = () => {
     timer = undefined;
@@ -402,7 +387,7 @@ export function createDispatcher(prisma: PrismaClient, logger: Logger, opts: Dis
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
-      await running?.catch(() => {});
+      await runOnce.running?.catch(() => {});
     },
   };
 }
