@@ -25,7 +25,7 @@ import { normalizeLanguage } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { LiveSectionTree } from "./section-tree.ts";
 import { surrogateKeys } from "./response-cache.ts";
-import { lastModified, newest, sectionLanguage, urls } from "./discovery.ts";
+import { lastModified, newest, urls } from "./discovery.ts";
 import {
   FEED_MEDIA_TYPES, atom, feedRows, feedUpdated, jsonFeed, rss, toEntry,
   type FeedFilter, type FeedFormat, type FeedMeta,
@@ -102,7 +102,7 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
     ]);
     const what = sectionName ?? found.name ?? undefined;
     const language = q.language
-      ?? (sectionId !== undefined ? normalizeLanguage(sectionLanguage(tree, sectionId) ?? site.language) : site.language);
+      ?? (sectionId !== undefined ? normalizeLanguage(tree.languageOf(sectionId) ?? site.language) : site.language);
     const meta: FeedMeta = {
       title: [config.PUBLICATION_NAME, what].filter(Boolean).join(" — ") + (q.language ? ` (${q.language})` : ""),
       description: sectionDescription

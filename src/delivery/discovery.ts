@@ -44,21 +44,9 @@ export function urls(config: DiscoveryConfig): Urls {
   };
 }
 
-/** The nearest language set on the section or one of its ancestors (null: none; the site's applies). */
-export function sectionLanguage(tree: SectionTree, id: number): string | null {
-  const seen = new Set<number>();
-  let cur = tree.byId.get(id);
-  while (cur && !seen.has(cur.id)) {
-    if (cur.language) return cur.language;
-    seen.add(cur.id);
-    cur = cur.parentId === null ? undefined : tree.byId.get(cur.parentId);
-  }
-  return null;
-}
-
 /** The effective language of an article in a section (its own, else the section chain's, else the site's), normalized. */
 export function languageOf(tree: SectionTree, sectionId: number, own: string | null | undefined, site: string): string {
-  return normalizeLanguage(effectiveLanguage(own, sectionLanguage(tree, sectionId), site));
+  return normalizeLanguage(effectiveLanguage(own, tree.languageOf(sectionId), site));
 }
 
 /**
