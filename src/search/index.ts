@@ -23,6 +23,7 @@ import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
 import { inArticleBatches } from "../db/article-batches.ts";
+import { loadTree, type SectionTree } from "../sections/service.ts";
 import { effectiveLanguage, searchConfigFor } from "../i18n/languages.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -47,58 +48,10 @@ export function setSearchSiteLanguage(tag: string): void {
 
 export const searchSiteLanguage = () => siteLanguage;
 
-/** Each section's parent and own language (read here, not from the delivery side's tree). */
-class SectionLanguages {
-  constructor(private readonly rows: Map<number, { parentId: number | null; language: string | null }>) {}
-
-  static async load(db: Db): Promise<SectionLanguages> {
-    const rows = await db.$queryRaw<{ id: number; parentId: number | null; language: string | null }[]>`
-      SELECT id, "parentId", language FROM "Section"`;
-    return new SectionLanguages(new Map(rows.map((r) => [r.id, r])));
-  }
-
-  /** The section's own language, else the nearest ancestor's; null when none has one. */
-  inherited(id: number): string | null {
-    const seen = new Set<number>();
-    for (let cur: number | null = id; cur !== null && !seen.has(cur); ) {
-      seen.add(cur);
-      const r = this.rows.get(cur);
-      if (!r) return null;
-      if (r.language) return r.language;
-      cur = r.parentId;
-    }
-    return null;
-  }
-
-  /** The section and everything below it. */
-  below(id: number): number[] {
-    const out = [id];
-    const seen = new Set(out);
-    for (let i = 0; i < out.length; i++) {
-      for (const [child, r] of this.rows) {
-        if (r.parentId === out[i] && !seen.has(child)) {
-          seen.add(child);
-          out.push(child);
-        }
-      }
-    }
-    return out;
-  }
-
-  has(id: number): boolean {
-    return this.rows.has(id);
-  }
-
-  ids(): number[] {
-    return [...this.rows.keys()];
-  }
-}
-
-type SectionTree = SectionLanguages;
 
 /** The effective language of an article (own, else the section chain's, else the site's). */
 function languageOf(tree: SectionTree, own: string | null, sectionId: number): string {
-  return effectiveLanguage(own, tree.inherited(sectionId), siteLanguage);
+  return effectiveLanguage(own, tree.languageOf(sectionId), siteLanguage);
 }
 
 /** Rebuilds the search rows of `ids` (those that still exist) in `db`. */
@@ -108,7 +61,7 @@ export async function reindexArticles(db: Db, ids: number[], tree?: SectionTree)
   const rows = await db.$queryRaw<{ id: number; language: string | null; sectionId: number }[]>`
     SELECT id, language, "sectionId" FROM "Article" WHERE id = ANY(${ids}::int[])`;
   if (!rows.length) return;
-  tree ??= await SectionLanguages.load(db);
+  tree ??= await loadTree(db);
   const langs = rows.map((r) => languageOf(tree, r.language, r.sectionId));
   await upsert(db, rows.map((r) => r.id), langs);
 }
@@ -158,9 +111,9 @@ export async function projectSearch(db: Db, events: ChangeEventInput[]): Promise
     if (e.entityType === "section" && e.entityId) sections.add(e.entityId);
   }
   if (!articles.size && !sections.size) return;
-  const tree = await SectionLanguages.load(db);
+  const tree = await loadTree(db);
   if (sections.size) {
-    const below = [...new Set([...sections].flatMap((id) => (tree.has(id) ? tree.below(id) : [])))];
+    const below = [...new Set([...sections].flatMap((id) => (tree.byId.has(id) ? tree.descendantIds(id) : [])))];
     for (const id of await staleInSections(db, tree, below)) articles.add(id);
   }
   await reindexArticles(db, [...articles], tree);
@@ -177,12 +130,12 @@ const BATCH = 1000;
  */
 export async function backfillSearch(prisma: PrismaClient, site: string, logger?: Logger, concurrency = 1): Promise<number> {
   setSearchSiteLanguage(site);
-  const tree = await SectionLanguages.load(prisma);
+  const tree = await loadTree(prisma);
   const missing = await prisma.$queryRaw<{ id: number }[]>`
     SELECT a.id FROM "Article" a
      WHERE NOT EXISTS (SELECT 1 FROM "ArticleSearch" s WHERE s."articleId" = a.id) ORDER BY a.id`;
   // Only articles that inherit the site's language can be stale: their section chain has none.
-  const inheriting = tree.ids().filter((id) => !tree.inherited(id));
+  const inheriting = [...tree.byId.keys()].filter((id) => !tree.languageOf(id));
   const stale = inheriting.length
     ? await prisma.$queryRaw<{ id: number }[]>`
         SELECT a.id FROM "Article" a JOIN "ArticleSearch" s ON s."articleId" = a.id
