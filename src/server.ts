@@ -21,7 +21,7 @@ import { DATA_DIR_LOCK_HELD_ENV, DataDirLockedError, lockDataDir, type DataDirLo
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
 import { seedDemo } from "./seed/demo.ts";
-import { backfill, countMissing, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
+import { backfill, backfillDue, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
 import { backfillSearch } from "./search/index.ts";
 import { jwtSecret } from "./secrets.ts";
 import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
@@ -120,9 +120,10 @@ async function openChecked(config: Config): Promise<Database> {
  * caller runs the child with the database closed (buildReadModelInChild).
  */
 async function buildReadModel(db: Database, config: Config, logger: Logger): Promise<boolean> {
-  const missing = await countMissing(db.prisma);
+  const due = await backfillDue(db.prisma);
+  const missing = due.missing.length + due.stale.length;
   if (missing < config.READ_MODEL_CHILD_MIN_ROWS) {
-    await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1);
+    await backfill(db.prisma, logger, db.kind === "postgresql" ? Math.min(4, config.DATABASE_POOL_SIZE) : 1, due);
     return false;
   }
   logger.info({ articles: missing }, "read model: building the missing rows in a child process");

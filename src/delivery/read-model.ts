@@ -547,16 +547,21 @@ async function buildInBatches(prisma: PrismaClient, ids: number[], concurrency: 
     refresh(tx, batch, { peers: false }));
 }
 
-/**
- * How many rows backfill would build: publicly readable articles that have
- * none, and rows whose language is not the effective one (see staleLanguage).
- */
-export async function countMissing(prisma: PrismaClient): Promise<number> {
-  const [{ n }] = await prisma.$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM "Article" a
+export interface BackfillDue {
+  /** Publicly readable articles without a row. */
+  missing: number[];
+  /** Rows whose language is not the effective one (see staleLanguage). */
+  stale: number[];
+}
+
+/** What backfill would build; the server reads it once to choose where to build (src/server.ts). */
+export async function backfillDue(prisma: PrismaClient): Promise<BackfillDue> {
+  const missing = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT a.id FROM "Article" a
      WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
-       AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)`;
-  return n + (await staleLanguage(prisma)).length;
+       AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
+     ORDER BY a.id`;
+  return { missing: missing.map((m) => m.id), stale: (await staleLanguage(prisma)).map((s) => s.id) };
 }
 
 /**
@@ -584,14 +589,9 @@ async function staleLanguage(prisma: PrismaClient): Promise<{ id: number }[]> {
  * before languages existed, or SITE_LANGUAGE changed since), then the
  * documents of their translations. Returns how many rows were missing.
  */
-export async function backfill(prisma: PrismaClient, logger?: Logger, concurrency = 1): Promise<number> {
-  const missing = await prisma.$queryRaw<{ id: number }[]>`
-    SELECT a.id FROM "Article" a
-     WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
-       AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
-     ORDER BY a.id`;
-  const stale = await staleLanguage(prisma);
-  const ids = [...missing, ...stale].map((m) => m.id);
+export async function backfill(prisma: PrismaClient, logger?: Logger, concurrency = 1, due?: BackfillDue): Promise<number> {
+  const { missing, stale } = due ?? (await backfillDue(prisma));
+  const ids = [...missing, ...stale];
   if (!ids.length) return 0;
   await buildInBatches(prisma, ids, concurrency, logger);
   const built = new Set(ids);
