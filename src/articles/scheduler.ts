@@ -2,10 +2,23 @@
 // articles past retention and prunes old change events. Each tick runs at most once at a time per process;
 // several processes on one database are safe (see publishDue). A tick runs at
 // start, so schedules missed while no instance was running publish at once.
+//
+// A schedule still unpublished more than a minute after it was due is a
+// missed publish (the scheduler was down, stuck or failing on it): each tick
+// looks for them before publishing, logs them as an error and counts them
+// (dateline_scheduled_publish_missed_total, README "Metrics"), once per
+// article and due time on each instance.
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { publishDue, purgeExpiredTrash } from "./service.ts";
 import { pruneEvents } from "../events/service.ts";
+import { scheduledMissed, scheduledPublished, schedulerLastRun, schedulerRuns } from "../observability/metrics.ts";
+import { MISSED_AFTER_SECONDS } from "../observability/collectors.ts";
+
+export interface MissedSchedule {
+  id: number;
+  scheduledAt: Date;
+}
 
 export interface SchedulerOptions {
   intervalMs: number;
@@ -21,6 +34,8 @@ export class Scheduler {
   private running?: Promise<unknown>;
   private stopped = true;
   private lastPurge = 0;
+  /** Missed schedules already reported: article id -> the due time reported (a new due time is a new miss). */
+  private reported = new Map<number, number>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -44,8 +59,13 @@ export class Scheduler {
   /** One pass; errors are logged, never thrown, so the loop keeps going. */
   async tick(): Promise<number[]> {
     try {
+      // Before publishing, so a schedule missed while no instance ran is reported before it goes out late.
+      await this.checkMissed();
       const published = await publishDue(this.prisma);
-      if (published.length) this.logger.info({ articles: published }, "published scheduled articles");
+      if (published.length) {
+        scheduledPublished.inc(published.length);
+        this.logger.info({ articles: published }, "published scheduled articles");
+      }
       const now = Date.now();
       if (now - this.lastPurge >= (this.opts.purgeEveryMs ?? 3_600_000)) {
         this.lastPurge = now;
@@ -56,11 +76,40 @@ export class Scheduler {
           if (pruned) this.logger.info({ pruned }, "pruned old change events");
         }
       }
+      schedulerRuns.inc({ result: "ok" });
+      schedulerLastRun.set(Date.now() / 1000);
       return published;
     } catch (err) {
+      schedulerRuns.inc({ result: "error" });
       this.logger.error({ err }, "scheduler tick failed");
       return [];
     }
+  }
+
+  /**
+   * Finds SCHEDULED articles due more than a minute ago (one indexed query),
+   * logs and counts those not reported yet, and returns them. Throws when the
+   * database does (the tick logs it).
+   */
+  async checkMissed(): Promise<MissedSchedule[]> {
+    const overdue = await this.prisma.$queryRaw<MissedSchedule[]>`
+      SELECT id, "scheduledAt" FROM "Article"
+       WHERE status = 'SCHEDULED' AND "deletedAt" IS NULL
+         AND "scheduledAt" <= now() - make_interval(secs => ${MISSED_AFTER_SECONDS})
+       ORDER BY "scheduledAt", id
+       LIMIT 100`;
+    const fresh = overdue.filter((a) => this.reported.get(a.id) !== a.scheduledAt.getTime());
+    // Forget what is no longer overdue (published, rescheduled, trashed): the map stays as small as the backlog.
+    const still = new Set(overdue.map((a) => a.id));
+    for (const id of this.reported.keys()) if (!still.has(id)) this.reported.delete(id);
+    if (!fresh.length) return [];
+    for (const a of fresh) this.reported.set(a.id, a.scheduledAt.getTime());
+    scheduledMissed.inc(fresh.length);
+    this.logger.error({
+      articles: fresh.map((a) => ({ id: a.id, scheduledAt: a.scheduledAt.toISOString() })),
+      overdueSeconds: Math.round((Date.now() - fresh[0].scheduledAt.getTime()) / 1000),
+    }, "scheduled publish missed: due more than a minute ago and still not published");
+    return fresh;
   }
 
   /** Stops the loop and waits for a tick in progress. */

@@ -5,6 +5,7 @@
 // concurrent requests never see each other's statements. Tests and the
 // benchmark read it from the Server-Timing header (src/app.ts).
 import { AsyncLocalStorage } from "node:async_hooks";
+import { countStatementSent, observeStatement } from "../observability/metrics.ts";
 
 export interface StatementScope {
   statements: number;
@@ -28,6 +29,7 @@ export function countStatements(n = 1): void {
 }
 
 function count(n = 1): void {
+  countStatementSent(n);
   const s = scopes.getStore();
   if (s) s.statements += n;
 }
@@ -42,9 +44,15 @@ function countingQueryable<T extends object>(target: T, extra: Record<string, Fn
       const value = Reflect.get(obj, prop, obj);
       if (typeof value !== "function") return value;
       if (prop === "queryRaw" || prop === "executeRaw" || prop === "executeScript") {
-        return (...args: unknown[]) => {
+        return async (...args: unknown[]) => {
           count();
-          return value.apply(obj, args);
+          const start = performance.now();
+          try {
+            return await value.apply(obj, args);
+          } finally {
+            // Failed statements too: a timeout is exactly the duration worth seeing.
+            observeStatement(prop, (performance.now() - start) / 1000);
+          }
         };
       }
       return value.bind(obj);

@@ -155,8 +155,23 @@ export interface ResponseCacheOptions {
   varyOrigin?: boolean;
   /** The request id to send (X-Request-Id) for a hit answered by fastPath. */
   requestId?: (req: Request) => string;
-  /** Called after fastPath answered: a cache hit, or a miss its loader answered (the access log). */
-  onFastAnswer?: (req: Request, statusCode: number, requestId: string, cacheHit: boolean) => void;
+  /**
+   * Called after fastPath answered: a cache hit, or a miss its loader answered
+   * (the access log, request metrics), with the route's template under the
+   * prefix (`/api/v1/articles/:slug`: bounded, never the raw path) and
+   * performance.now() when fastPath started on it.
+   */
+  onFastAnswer?: (req: Request, statusCode: number, requestId: string, cacheHit: boolean, route: string, startedAt: number) => void;
+}
+
+/** Running totals since the cache was created (read by the metrics at scrape time). */
+export interface ResponseCacheStats {
+  /** Answers from a stored entry (200 or 304), in fastPath or the middleware. */
+  hits: number;
+  /** Cacheable requests answered without an entry (a loader's or the handler's answer). */
+  misses: number;
+  /** Entries dropped for space (not by invalidation or expiry). */
+  evictions: number;
 }
 
 export interface ResponseCache {
@@ -175,6 +190,7 @@ export interface ResponseCache {
   close(): void;
   readonly size: number;
   readonly bytes: number;
+  readonly stats: Readonly<ResponseCacheStats>;
 }
 
 /** Per-entry bookkeeping on top of the body: key index, headers, the map itself. */
@@ -186,6 +202,8 @@ const PER_REQUEST = new Set(["x-request-id", "server-timing", "date", "connectio
 const ZERO_STATEMENTS = 'db;desc="0 statements"';
 
 export function createResponseCache(events: EventBus, opts: ResponseCacheOptions): ResponseCache {
+  // Plain increments on the hot path; the metrics read them when scraped.
+  const stats: ResponseCacheStats = { hits: 0, misses: 0, evictions: 0 };
   // Surrogate key -> cache keys of the entries carrying it.
   const byKey = new Map<string, Set<string>>();
   const unindex = (cacheKey: string, entry: Entry) => {
@@ -201,7 +219,10 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     sizeCalculation: (e) => e.body.length + ENTRY_OVERHEAD + e.keys.join(" ").length + e.full.reduce((n, h) => n + h.length, 0),
     // An entry larger than the whole cache is simply not stored.
     maxEntrySize: opts.maxBytes,
-    dispose: (entry, cacheKey) => unindex(cacheKey, entry),
+    dispose: (entry, cacheKey, reason) => {
+      if (reason === "evict") stats.evictions += 1;
+      unindex(cacheKey, entry);
+    },
   });
   // Bumped by every invalidation. A miss remembers it when it starts reading;
   // if an event arrived meanwhile its result may predate that event and is
@@ -258,7 +279,10 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
 
     const hit = lru.get(cacheKey);
     if (hit) {
+      stats.hits += 1;
       res.locals.cacheHit = true;
+      // No route runs for a hit: the request metrics' label (src/observability/http.ts).
+      res.locals.routeTemplate = req.baseUrl + route.pattern;
       // The stored response's headers (what the handler set: Content-Type, Last-Modified, the print page's CSP).
       for (let i = 0; i < hit.full.length; i += 2) res.setHeader(hit.full[i], hit.full[i + 1]);
       setCachingHeaders(res, hit.etag, route.cacheControl, hit.keys, route.policy.varyAccept);
@@ -275,6 +299,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       return;
     }
 
+    stats.misses += 1;
     const startedAt = generation;
     const send = res.send;
     res.send = function (this: Response, body?: unknown) {
@@ -340,6 +365,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
   }
 
   function fastPath(prefix: string, loaders: Record<string, MissLoader> = {}): RequestHandler {
+    // The routes' labels for onFastAnswer, made once.
+    const labels = new Map(compiled.map((c) => [c.pattern, prefix + c.pattern]));
     return (req, res, next) => {
       const method = req.method;
       const url = req.url;
@@ -349,13 +376,17 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       const search = q < 0 ? "" : url.slice(q + 1);
       const route = match(path);
       if (!route) return next();
+      const t0 = performance.now();
       const cacheKey = cacheKeyOf(req, path, search, route.policy.varyAccept);
       // Only a request spelled exactly as its cache key (query sorted, plain
       // encoding) is answered here; any other spelling goes through input
       // checks and routing first, and meets the same entry further down.
       if (cacheKey !== (route.policy.varyAccept ? cacheKey.slice(0, cacheKey.indexOf(" ") + 1) : "") + url.slice(prefix.length)) return next();
       const hit = lru.get(cacheKey);
-      if (hit) return answer(req, res, hit, ZERO_STATEMENTS, true);
+      if (hit) {
+        stats.hits += 1;
+        return answer(req, res, hit, ZERO_STATEMENTS, true, labels.get(route.pattern)!, t0);
+      }
       const loader = loaders[route.pattern];
       const template = templates.get(route.pattern);
       if (!loader || !template || route.policy.varyAccept) return next();
@@ -372,12 +403,13 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
         if (keys.length) full.push("surrogate-key", keys.join(" "), "cache-tag", keys.join(","));
         const entry: Entry = { body, etag: found.etag, keys, full };
         store(cacheKey, entry, route.policy, startedAt);
-        answer(req, res, entry, `db;desc="${found.statements} statements"`, false);
+        stats.misses += 1;
+        answer(req, res, entry, `db;desc="${found.statements} statements"`, false, labels.get(route.pattern)!, t0);
       }, () => next());
     };
   }
 
-  function answer(req: Request, res: Response, entry: Entry, serverTiming: string, hit: boolean): void {
+  function answer(req: Request, res: Response, entry: Entry, serverTiming: string, hit: boolean, label: string, startedAt: number): void {
     const id = requestId(req);
     const headers = [...entry.full, "X-Request-Id", id, "Server-Timing", serverTiming];
     const origin = allowOrigin(req.headers.origin);
@@ -396,7 +428,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       if (req.method === "HEAD") res.end();
       else res.end(entry.body);
     }
-    opts.onFastAnswer?.(req, status, id, hit);
+    opts.onFastAnswer?.(req, status, id, hit, label, startedAt);
   }
 
   return {
@@ -412,6 +444,7 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     get bytes() {
       return lru.calculatedSize;
     },
+    stats,
   };
 }
 
