@@ -16,8 +16,10 @@ const SLUG_CACHE_MAX = 10_000;
 
 /**
  * slug -> id of a published article. Beacons come in bursts for the same few
- * stories; an unpublished or trashed article may keep counting until its entry
- * expires, which is harmless.
+ * stories. Per instance, not in Redis: it caches the database, and every
+ * instance reads the change events, which drop an article's entry (and every
+ * "no such article" entry) as soon as it is published, unpublished, moved or
+ * trashed on any instance; the TTL only bounds what an event could miss.
  */
 function slugCache(ttlMs: number, missingTtlMs: number, max: number) {
   const entries = new Map<string, { id: number | null; expires: number }>();
@@ -37,12 +39,29 @@ function slugCache(ttlMs: number, missingTtlMs: number, max: number) {
       // Insertion order is roughly age: drop the oldest.
       if (entries.size > max) entries.delete(entries.keys().next().value!);
     },
+    /** Drops the entries of these article ids, and every remembered miss (one may just have been published). */
+    drop(ids: Set<number>) {
+      for (const [slug, e] of entries) if (e.id === null || ids.has(e.id)) entries.delete(slug);
+    },
   };
 }
+
+const ARTICLE_KEY = /^article:(\d+)$/;
 
 export function viewRoutes(ctx: AppContext): Router {
   const r = Router();
   const slugs = slugCache(SLUG_TTL_MS, MISSING_SLUG_TTL_MS, SLUG_CACHE_MAX);
+  ctx.events.subscribe((batch) => {
+    const ids = new Set<number>();
+    for (const e of batch) {
+      if (e.entityType === "article" && e.entityId !== null) ids.add(e.entityId);
+      for (const k of e.keys) {
+        const m = ARTICLE_KEY.exec(k);
+        if (m) ids.add(Number(m[1]));
+      }
+    }
+    if (ids.size) slugs.drop(ids);
+  });
 
   async function publishedId(slug: string): Promise<number | null> {
     const now = Date.now();
@@ -65,7 +84,7 @@ export function viewRoutes(ctx: AppContext): Router {
       return;
     }
     const ip = clientIp(req);
-    const outcome = ctx.views.record(id, ctx.hashClient.network(ip), ctx.hashClient.reader(ip, ua));
+    const outcome = await ctx.views.admit(id, ctx.hashClient.network(ip), ctx.hashClient.reader(ip, ua));
     if (outcome === "rate-limited") {
       throw new HttpError(429, "too-many-requests", "Too many view beacons from this address; try again in 60 seconds.", undefined, { "Retry-After": "60" });
     }
