@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { makeArticle, makeSection, publish, startTestApp, type TestApp, type TestEditor } from "./support/harness.ts";
 import { statementsOf } from "./support/statements.ts";
-import { parseSearch, snippetHtml } from "../src/search/query.ts";
+import { SNIPPET_SOURCE_CHARS, parseSearch, snippetHtml } from "../src/search/query.ts";
 import { backfillSearch } from "../src/search/index.ts";
 
 let t: TestApp;
@@ -192,6 +192,34 @@ describe("public search: snippets", () => {
     // A headline-only match shows the body's beginning.
     const head = res.body.data.find((h: { article: { slug: string } }) => h.article.slug === "flood-headline");
     assert.equal(head.snippet, "Crews worked through the night.");
+  });
+
+  it("takes snippets from the body's opening (SNIPPET_SOURCE_CHARS, cut at a whole word) and follows edits", async () => {
+    // 30 words of filler (~300 characters) per paragraph: the opening holds "zephyr", "quokka" lies past it.
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `filler${i % 7} text`).join(" ");
+    const body = `<p>Opening zephyr line ${filler(40)}.</p><p>${filler(80)} quokka appears late.</p>`;
+    const a = await story("long-snippet", { headline: "Long snippet story", summary: "Long.", section: "culture", body }, "2026-11-07T10:00:00.000Z");
+    const row = async () => (await t.db.prisma.articleSearch.findUniqueOrThrow({ where: { articleId: a.id } })).snippetSource;
+    const source = await row();
+    assert.ok(source.length <= SNIPPET_SOURCE_CHARS && source.length > SNIPPET_SOURCE_CHARS - 30, `${source.length}`);
+    assert.ok(source.startsWith("Opening zephyr line"), source.slice(0, 40));
+    // Cut back to a whole word: the source is a prefix of the text ending where a word ends.
+    const text = (await t.db.prisma.article.findUniqueOrThrow({ where: { id: a.id } })).bodyText;
+    assert.ok(text.startsWith(source) && /\s/.test(text[source.length]), JSON.stringify(text.slice(source.length - 5, source.length + 5)));
+    const early = (await search(q("zephyr"))).body.data;
+    assert.match(early[0].snippet, /<mark>zephyr<\/mark>/);
+    // A match past the opening is found; its snippet shows the opening.
+    const late = (await search(q("quokka"))).body.data;
+    assert.deepEqual(late.map((h: { article: { slug: string } }) => h.article.slug), ["long-snippet"]);
+    assert.ok(late[0].snippet.startsWith("Opening zephyr line") && !late[0].snippet.includes("<mark>"), late[0].snippet);
+    // An edit rewrites the snippet source in the same transaction.
+    const res = await t.patch(art(a.id), { body: "<p>Rewritten quokka opening.</p>" }, { token: t.admin.token, headers: await t.ifMatch(art(a.id)) });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(await row(), "Rewritten quokka opening.");
+    assert.equal((await search(q("quokka"))).body.data[0].snippet, "Rewritten <mark>quokka</mark> opening");
+    // To the trash, out of the other tests' results.
+    const gone = await t.del(art(a.id), { token: t.admin.token, headers: await t.ifMatch(art(a.id)) });
+    assert.ok(gone.status === 200 || gone.status === 204, gone.text);
   });
 
   it("escapes the text's own markup: no element but <mark> can appear", async () => {

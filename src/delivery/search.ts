@@ -4,18 +4,21 @@
 // "ArticleSearch" (src/search/index.ts) through its GIN index; only the page's
 // rows are joined to "PublishedArticle" for their list items, and only they
 // get a snippet (ts_headline parses the text, so it runs on at most limit+1
-// bodies).
+// short snippet sources).
 //
 // sort=relevance ranks (ts_rank_cd, weighted, length-normalized) the newest
-// RANK_WINDOW matches and pages through them by (rank, id); sort=newest pages
-// by (publishedAt, id) through every match. `meta.total` counts the matches
-// up to TOTAL_CAP (`totalIsEstimate` when there may be more). Each step is
-// bounded whatever the archive's size: the GIN index (rare words) or a walk
-// of the newest published rows (common words) finds at most TOTAL_CAP rows.
+// WINDOW matches and pages through them by (rank, id); sort=newest pages by
+// (publishedAt, id) through every match. `meta.total` counts the matches up
+// to WINDOW (`totalIsEstimate` when there may be more). Each step is bounded
+// whatever the archive's size: the GIN index (rare words) or a walk of the
+// newest published rows (common words) finds at most WINDOW rows. The
+// statement goes through Database.read, not Prisma: Prisma's per-query
+// compile-and-map cost was a fifth of a search's time.
 import { Router, type Response } from "express";
 import { z } from "zod";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import type { AppContext } from "../context.ts";
+import type { Database } from "../db/client.ts";
 import type { EventBus } from "../events/bus.ts";
 import { badRequest, notFound } from "../http/errors.ts";
 import { route, slugSchema } from "../http/validate.ts";
@@ -24,7 +27,7 @@ import { searchConfigFor } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { setSearchSiteLanguage } from "../search/index.ts";
 import {
-  RANK_SCALE, RANK_WINDOW, TOTAL_CAP, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, queryTextSchema,
+  RANK_SCALE, WINDOW, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, queryTextSchema,
   rankSql, snippetHtml, type ParsedSearch,
 } from "../search/query.ts";
 import type { ItemDoc } from "./read-model.ts";
@@ -139,8 +142,9 @@ export interface SearchRow {
 }
 
 /** The public search in one statement; with no match on the page, one row carrying only `total`. */
-export async function publicSearchRows(prisma: PrismaClient, f: PublicSearch): Promise<SearchRow[]> {
-  return prisma.$queryRaw<SearchRow[]>(publicSearchSql(f));
+export async function publicSearchRows(db: Pick<Database, "read">, f: PublicSearch): Promise<SearchRow[]> {
+  const sql = publicSearchSql(f);
+  return db.read<SearchRow>(sql.text, sql.values);
 }
 
 /** The statement of publicSearchRows (EXPLAIN it with the same parameters). */
@@ -168,7 +172,7 @@ export function publicSearchSql(f: PublicSearch): Prisma.Sql {
         SELECT s."articleId", s."publishedAt" FROM "ArticleSearch" s WHERE ${cond} ${extra}
          ORDER BY s."publishedAt" DESC, s."articleId" DESC LIMIT ${limit}`;
   const rank = rankSql(f.configs, f.parsed);
-  const snippet = headlineSql(f.configs, f.parsed, Prisma.sql`p.doc->>'bodyText'`);
+  const snippet = headlineSql(f.configs, f.parsed);
   const page = Prisma.sql`
     JOIN "ArticleSearch" s ON s."articleId" = page."articleId"
     JOIN "PublishedArticle" p ON p."articleId" = page."articleId" AND p.status = 'PUBLISHED'`;
@@ -177,13 +181,11 @@ export function publicSearchSql(f: PublicSearch): Prisma.Sql {
       ? Prisma.sql`WHERE (r.rank, r."articleId") < (${f.after.r}::int, ${f.after.id}::int)`
       : Prisma.empty;
     return Prisma.sql`
-      WITH m AS MATERIALIZED (${newest(TOTAL_CAP)}),
-      c AS MATERIALIZED (
-        SELECT m."articleId" FROM m ORDER BY m."publishedAt" DESC, m."articleId" DESC LIMIT ${RANK_WINDOW}),
+      WITH m AS MATERIALIZED (${newest(WINDOW)}),
       -- One primary-key probe per candidate (OFFSET 0 keeps the planner from a merge join over the whole index).
       r AS MATERIALIZED (
-        SELECT c."articleId", x.rank FROM c
-         CROSS JOIN LATERAL (SELECT ${rank} AS rank FROM "ArticleSearch" s WHERE s."articleId" = c."articleId" OFFSET 0) x),
+        SELECT m."articleId", x.rank FROM m
+         CROSS JOIN LATERAL (SELECT ${rank} AS rank FROM "ArticleSearch" s WHERE s."articleId" = m."articleId" OFFSET 0) x),
       page AS MATERIALIZED (
         SELECT r."articleId", r.rank FROM r ${after} ORDER BY r.rank DESC, r."articleId" DESC LIMIT ${f.take})
       SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, page.rank, ${snippet} AS snippet
@@ -197,7 +199,7 @@ export function publicSearchSql(f: PublicSearch): Prisma.Sql {
   return Prisma.sql`
     WITH page AS MATERIALIZED (${newest(f.take, after)})
     SELECT t.total::int AS total, page."articleId", p."sectionId", p.item, ${rank} AS rank, ${snippet} AS snippet
-      FROM (SELECT count(*) AS total FROM (${newest(TOTAL_CAP)}) x) t
+      FROM (SELECT count(*) AS total FROM (${newest(WINDOW)}) x) t
       LEFT JOIN (page ${page}) ON true
      ORDER BY page."publishedAt" DESC, page."articleId" DESC`;
 }
@@ -228,7 +230,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
     }
     const inUse = query.language ? [searchConfigFor(query.language)] : await configs.get();
     const rows = inUse.length
-      ? await publicSearchRows(ctx.prisma, {
+      ? await publicSearchRows(ctx.db, {
         parsed: parseSearch(query.q),
         configs: inUse,
         sectionIds,
@@ -253,7 +255,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
       : null;
     res.json({
       data: await render(res, page),
-      meta: { nextCursor, total, totalIsEstimate: total >= TOTAL_CAP, sort: query.sort },
+      meta: { nextCursor, total, totalIsEstimate: total >= WINDOW, sort: query.sort },
     });
   }));
   return r;

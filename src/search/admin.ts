@@ -1,8 +1,7 @@
 // GET /api/v1/admin/articles?q=: the desk's search, over every status (drafts
 // included) and combined with the list's filters and the actor's read
-// access. Ranked like the public search: the newest RANK_WINDOW matches (by
-// id, the admin list's order) by ts_rank_cd, paged by (rank, id); counted up
-// to TOTAL_CAP.
+// access. Ranked like the public search: the newest WINDOW matches (by id,
+// the admin list's order) by ts_rank_cd, paged by (rank, id), and counted.
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import type { Actor } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
@@ -10,7 +9,7 @@ import { adminArticleInclude, type AdminArticleRow } from "../articles/service.t
 import { loadTree } from "../sections/service.ts";
 import { configsInUse } from "../delivery/search.ts";
 import {
-  RANK_SCALE, RANK_WINDOW, TOTAL_CAP, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, rankSql, snippetHtml,
+  RANK_SCALE, WINDOW, decodeSearchCursor, encodeSearchCursor, headlineSql, matchSql, parseSearch, rankSql, snippetHtml,
 } from "./query.ts";
 
 export interface AdminSearchQuery {
@@ -68,14 +67,13 @@ export async function searchArticlesAdmin(prisma: PrismaClient, actor: Pick<Acto
     WITH m AS MATERIALIZED (
       SELECT s."articleId" FROM "ArticleSearch" s JOIN "Article" a ON a.id = s."articleId"
        WHERE ${Prisma.join(where, " AND ")}
-       ORDER BY s."articleId" DESC LIMIT ${TOTAL_CAP}),
-    c AS MATERIALIZED (SELECT m."articleId" FROM m ORDER BY m."articleId" DESC LIMIT ${RANK_WINDOW}),
+       ORDER BY s."articleId" DESC LIMIT ${WINDOW}),
     r AS MATERIALIZED (
-      SELECT c."articleId", x.rank FROM c
-       CROSS JOIN LATERAL (SELECT ${rankSql(configs, parsed)} AS rank FROM "ArticleSearch" s WHERE s."articleId" = c."articleId" OFFSET 0) x),
+      SELECT m."articleId", x.rank FROM m
+       CROSS JOIN LATERAL (SELECT ${rankSql(configs, parsed)} AS rank FROM "ArticleSearch" s WHERE s."articleId" = m."articleId" OFFSET 0) x),
     page AS MATERIALIZED (
       SELECT r."articleId", r.rank FROM r ${after} ORDER BY r.rank DESC, r."articleId" DESC LIMIT ${q.limit + 1})
-    SELECT t.total::int AS total, page."articleId", page.rank, ${headlineSql(configs, parsed, Prisma.sql`a."bodyText"`)} AS snippet
+    SELECT t.total::int AS total, page."articleId", page.rank, ${headlineSql(configs, parsed)} AS snippet
       FROM (SELECT count(*) AS total FROM m) t
       LEFT JOIN (page JOIN "ArticleSearch" s ON s."articleId" = page."articleId" JOIN "Article" a ON a.id = page."articleId") ON true
      ORDER BY page.rank DESC, page."articleId" DESC`;
@@ -94,6 +92,6 @@ export async function searchArticlesAdmin(prisma: PrismaClient, actor: Pick<Acto
     hits: kept.map((r) => ({ id: r.articleId!, rank: r.rank / RANK_SCALE, snippet: snippetHtml(r.snippet) })),
     nextCursor: found.length > q.limit ? encodeSearchCursor({ s: "r", r: last.rank, id: last.articleId! }) : null,
     total,
-    totalIsEstimate: total >= TOTAL_CAP,
+    totalIsEstimate: total >= WINDOW,
   };
 }

@@ -20,11 +20,12 @@
 // configuration of the article's effective language (searchConfigFor:
 // stemming and stop words; `simple` where PostgreSQL has no dictionary).
 import type { Logger } from "pino";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import { registerProjection, type ChangeEventInput } from "../events/outbox.ts";
 import { inArticleBatches } from "../db/article-batches.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
 import { effectiveLanguage, searchConfigFor } from "../i18n/languages.ts";
+import { snippetSourceSql } from "./query.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -70,13 +71,14 @@ async function upsert(db: Db, ids: number[], langs: string[]): Promise<void> {
   const configs = langs.map(searchConfigFor);
   await db.$executeRaw`
     INSERT INTO "ArticleSearch"
-      ("articleId", status, deleted, "sectionId", kind, "publishedAt", "tagSlugs", language, config, document, "builtAt")
+      ("articleId", status, deleted, "sectionId", kind, "publishedAt", "tagSlugs", language, config, document, "snippetSource", "builtAt")
     SELECT a.id, a.status, a."deletedAt" IS NOT NULL, a."sectionId", a.kind, a."publishedAt",
            COALESCE(t.slugs, ARRAY[]::text[]), x.lang, x.cfg,
            setweight(to_tsvector(x.cfg::regconfig, a.headline), 'A') ||
            setweight(to_tsvector(x.cfg::regconfig, a.summary), 'B') ||
            setweight(to_tsvector(x.cfg::regconfig, left(a."bodyText", ${BODY_CHARS})), 'C') ||
            setweight(to_tsvector(x.cfg::regconfig, concat_ws(' ', a.dateline, a.byline, t.names)), 'D'),
+           ${snippetSourceSql(Prisma.sql`a."bodyText"`)},
            now()
       FROM unnest(${ids}::int[], ${langs}::text[], ${configs}::text[]) AS x(id, lang, cfg)
       JOIN "Article" a ON a.id = x.id
@@ -86,7 +88,8 @@ async function upsert(db: Db, ids: number[], langs: string[]): Promise<void> {
     ON CONFLICT ("articleId") DO UPDATE SET
       status = EXCLUDED.status, deleted = EXCLUDED.deleted, "sectionId" = EXCLUDED."sectionId", kind = EXCLUDED.kind,
       "publishedAt" = EXCLUDED."publishedAt", "tagSlugs" = EXCLUDED."tagSlugs", language = EXCLUDED.language,
-      config = EXCLUDED.config, document = EXCLUDED.document, "builtAt" = EXCLUDED."builtAt"`;
+      config = EXCLUDED.config, document = EXCLUDED.document, "snippetSource" = EXCLUDED."snippetSource",
+      "builtAt" = EXCLUDED."builtAt"`;
 }
 
 /**
