@@ -394,6 +394,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       // when it cannot (no such row, nothing stored yet, an error) the chain
       // answers, with what the loader read left in res.locals.
       const startedAt = generation;
+      // The chain's request metrics count from here when the loader hands over (src/observability/http.ts).
+      res.locals.requestStartedAt = t0;
       loader(route.params, res).then((found) => {
         if (!found) return next();
         const base = route.policy.baseKeys ? route.policy.baseKeys(route.params, new URLSearchParams(search)) : [];

@@ -62,7 +62,8 @@ export function routeLabel(req: Request, res: Response): string {
 export function httpMetrics(app: Express): RequestHandler {
   trackRouteTemplates(app);
   return (req, res, next) => {
-    const start = performance.now();
+    // A miss the fast path's loader tried first counts from when the fast path took it.
+    const start: number = res.locals.requestStartedAt ?? performance.now();
     // "close" also fires for a client that went away before the end (not "finish").
     res.once("close", () => {
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;

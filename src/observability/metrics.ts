@@ -176,7 +176,7 @@ export const scheduledMissed = new Counter({
 });
 export const schedulerLastRun = new Gauge({
   name: "dateline_scheduler_last_run_timestamp_seconds",
-  help: "When this instance's scheduler last finished a tick without error (Unix time); absent while the scheduler has not run.",
+  help: "When this instance's scheduler last finished a tick without error (Unix time); 0 while it has not (or does not run here).",
   registers: [registry],
 });
 
