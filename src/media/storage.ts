@@ -1,5 +1,5 @@
-// Where uploaded files live, behind a small interface so an S3-compatible
-// store can be added without touching the routes.
+// Where uploaded files live, behind a small interface: the local disk here
+// (the default), an S3-compatible bucket in s3-storage.ts.
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { RequestHandler } from "express";
@@ -11,6 +11,8 @@ export interface MediaStorage {
   remove(key: string): Promise<void>;
   /** Serves GET /media/<key> with long-lived cache headers. */
   serve(): RequestHandler;
+  /** Releases connections (the S3 client's sockets); the local disk has none. */
+  close?(): Promise<void>;
 }
 
 /** `yyyy/mm/<uuid>.<ext>`: the only shape of key ever written or served. */
@@ -23,7 +25,16 @@ export const CONTENT_TYPES: Record<string, string> = {
   gif: "image/gif",
 };
 
-function checkKey(key: string): void {
+/** The headers every stored file is served with, whatever the backend. */
+export const FILE_HEADERS = {
+  // A key names one upload forever (random, never overwritten).
+  "Cache-Control": "public, max-age=31536000, immutable",
+  "X-Content-Type-Options": "nosniff",
+  // helmet's same-origin default would stop reader sites on other origins from embedding images.
+  "Cross-Origin-Resource-Policy": "cross-origin",
+} as const;
+
+export function checkKey(key: string): void {
   // Keys come from the server, never from a client; this guards against a
   // future caller passing something that could escape the directory.
   if (!STORAGE_KEY.test(key)) throw new Error(`invalid media storage key: ${JSON.stringify(key)}`);
@@ -65,14 +76,7 @@ export function localDiskStorage(dir: string): MediaStorage {
         res.sendFile(fileOf(key), {
           dotfiles: "deny",
           cacheControl: false,
-          headers: {
-            "Content-Type": CONTENT_TYPES[ext],
-            // A key names one upload forever (random, never overwritten).
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-            // helmet's same-origin default would stop reader sites on other origins from embedding images.
-            "Cross-Origin-Resource-Policy": "cross-origin",
-          },
+          headers: { "Content-Type": CONTENT_TYPES[ext], ...FILE_HEADERS },
         }, (err?: Error & { code?: string; status?: number }) => {
           if (!err) return;
           if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.status === 404) return next();
