@@ -8,6 +8,7 @@ import type { ViewCounter } from "./views/counter.ts";
 import type { EventBus } from "./events/bus.ts";
 import type { BodySanitizer } from "./articles/sanitize-pool.ts";
 import type { ClientHasher } from "./http/client-hash.ts";
+import type { PublicReads } from "./db/replicas.ts";
 
 /** What request handling needs; built once at start and passed down. */
 export interface AppContext {
@@ -26,4 +27,9 @@ export interface AppContext {
   sanitizer: BodySanitizer;
   /** Keyed hashes of a client's network (for limits) and of a reader (for de-duplication); raw values are never stored. */
   hashClient: ClientHasher;
+  /**
+   * Public reads on PostgreSQL read replicas (DATABASE_REPLICA_URLS); absent:
+   * on the primary (`db`). Use through publicReads(ctx) (src/db/replicas.ts).
+   */
+  reads?: PublicReads;
 }

@@ -26,6 +26,7 @@ import { languageSchema } from "../i18n/schema.ts";
 import { LiveSectionTree } from "./section-tree.ts";
 import { surrogateKeys } from "./response-cache.ts";
 import { lastModified, newest, urls } from "./discovery.ts";
+import { publicReads } from "../db/replicas.ts";
 import {
   FEED_MEDIA_TYPES, atom, feedRows, feedUpdated, jsonFeed, rss, toEntry,
   type FeedFilter, type FeedFormat, type FeedMeta,
@@ -76,6 +77,8 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
   const view = publicView(config);
   const u = urls(config);
   const site = { language: normalizeLanguage(config.SITE_LANGUAGE), publication: config.PUBLICATION_NAME };
+  // Read replicas when configured (src/db/replicas.ts).
+  const reads = publicReads(ctx);
 
   async function feed(format: FeedFormat, q: FeedQuery, self: Record<FeedFormat, string>, res: Response) {
     const filter: FeedFilter = { language: q.language, tag: q.tag, author: q.author };
@@ -92,7 +95,7 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
       sectionDescription = section.description;
       sectionId = section.id;
     }
-    const found = await feedRows(ctx.prisma, filter);
+    const found = await reads.run(res.req, (db) => feedRows(db.prisma, filter));
     if (!found) throw notFound(q.tag ? "Tag" : "Author");
     const tree = await sections.knowing(found.rows.map((r) => r.sectionId));
     const entries = found.rows.map((r) => toEntry(r, tree, view, u, site));
@@ -149,7 +152,7 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
 
   // 1 statement: the highest published id.
   root.get("/sitemap.xml", ...pub, route({}, async (_input, _req, res) => {
-    const pages = articlePages(await maxPublishedId(ctx.prisma), config.SITEMAP_PAGE_SIZE);
+    const pages = articlePages(await reads.run(res.req, (db) => maxPublishedId(db.prisma)), config.SITEMAP_PAGE_SIZE);
     surrogateKeys(res, ["articles"]);
     res.type(SITEMAP_TYPE).send(await sitemapIndex(u.site, pages));
   }));
@@ -159,7 +162,7 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
   root.get("/sitemaps/:file", ...pub, route({ params: fileParams }, async ({ params }, _req, res) => {
     if (params.file === "sections.xml") {
       const tree = await sections.get();
-      const newestOf = await sectionNewest(ctx.prisma, [...tree.byId.keys()]);
+      const newestOf = await reads.run(res.req, (db) => sectionNewest(db.prisma, [...tree.byId.keys()]));
       surrogateKeys(res, ["sections"]);
       lastModified(res, newest([...newestOf.values()]));
       res.type(SITEMAP_TYPE).send(await sectionSitemap(tree, newestOf, u));
@@ -168,9 +171,9 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
     const m = /^articles-([1-9]\d{0,8})\.xml$/.exec(params.file);
     if (!m) throw notFound("Sitemap");
     const page = Number(m[1]);
-    const rows = await articlePageRows(ctx.prisma, page, config.SITEMAP_PAGE_SIZE);
+    const rows = await reads.run(res.req, (db) => articlePageRows(db.prisma, page, config.SITEMAP_PAGE_SIZE));
     // Pages past the last one are 404 (the last page may be empty: a range of unpublished ids).
-    if (!rows.length && page > 1 && page > articlePages(await maxPublishedId(ctx.prisma), config.SITEMAP_PAGE_SIZE)) {
+    if (!rows.length && page > 1 && page > articlePages(await reads.run(res.req, (db) => maxPublishedId(db.prisma)), config.SITEMAP_PAGE_SIZE)) {
       throw notFound("Sitemap");
     }
     const tree = await sections.knowing(rows.map((r) => r.sectionId));
@@ -185,7 +188,8 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
 
   // 1 statement: the last 48 hours' stories, newest first.
   root.get("/sitemap-news.xml", ...pub, route({}, async (_input, _req, res) => {
-    const rows = await newsRows(ctx.prisma, new Date());
+    const now = new Date();
+    const rows = await reads.run(res.req, (db) => newsRows(db.prisma, now));
     const tree = await sections.knowing(rows.map((r) => r.sectionId));
     surrogateKeys(res, ["articles"]);
     lastModified(res, newest(rows.map((r) => new Date(r.publishedAt))));

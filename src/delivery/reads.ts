@@ -20,7 +20,7 @@ const ITEM_COLUMNS = Prisma.sql`"articleId", "sectionId", item`;
  * reader's own), else the document to render. The hottest read of all, so it
  * skips Prisma (see Database.read).
  */
-export async function articleBySlug(db: Database, slug: string, statuses: string[], renderKey: string) {
+export async function articleBySlug(db: Pick<Database, "read">, slug: string, statuses: string[], renderKey: string) {
   const [row] = await db.read<{
     json: string | null; etag: string | null; jsonKeys: string | null; doc: ArticleDoc | null;
     status: string; commentCount: number; relatedIds: number[];

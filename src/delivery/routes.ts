@@ -20,8 +20,9 @@ import { configureReadModel } from "./read-model.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { surrogateKeys, type MissLoader } from "./response-cache.ts";
 import { searchRoutes } from "./search.ts";
+import { publicReads } from "../db/replicas.ts";
 
-const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
+const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY", "LIVE"]);
 // ?language= (issue 9): the articles' effective language, normalized (zh-hans finds zh-Hans).
 const languageQuery = { language: languageSchema.optional() };
 const limitQuery = (dflt: number) => z.object({ limit: z.coerce.number().int().min(1).max(50).default(dflt), ...languageQuery });
@@ -51,10 +52,11 @@ interface Prefetched {
  */
 export function articleMissLoader(ctx: AppContext, renderer: ArticleRenderer): MissLoader {
   const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
+  const reads = publicReads(ctx);
   return async ({ slug }, res) => {
     if (!slugSchema.safeParse(slug).success) return undefined;
     const { key } = await renderer.key();
-    const row = await articleBySlug(ctx.db, slug, statuses, key);
+    const row = await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, key));
     res.locals.prefetchedArticle = { slug, key, row } satisfies Prefetched;
     // The chain's Server-Timing counts it.
     res.locals.statementsBefore = 1;
@@ -72,6 +74,8 @@ export function deliveryRoutes(
   const view = publicView(ctx.config);
   configureReadModel(ctx.config);
   const statuses = publicStatuses(ctx.config.ARCHIVED_PUBLIC);
+  // Read replicas when configured (src/db/replicas.ts); the section tree stays on the primary's events.
+  const reads = publicReads(ctx);
 
   const items = async (res: Response, rows: ItemRow[]) => {
     surrogateKeys(res, rows.map((x) => `article:${x.articleId}`));
@@ -90,7 +94,9 @@ export function deliveryRoutes(
     const k = await renderer.key();
     // Read already by the app's fast path (articleMissLoader), which left the answer to this chain.
     const pre = res.locals.prefetchedArticle as Prefetched | undefined;
-    const row = pre && pre.slug === slug && pre.key === k.key ? pre.row : await articleBySlug(ctx.db, slug, statuses, k.key);
+    const row = pre && pre.slug === slug && pre.key === k.key
+      ? pre.row
+      : await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, k.key));
     if (!row) throw notFound("Article");
     if (row.json !== null && row.etag !== null && row.jsonKeys !== null) {
       surrogateKeys(res, row.jsonKeys.split(" "));
@@ -117,30 +123,32 @@ export function deliveryRoutes(
 
   // 1 statement.
   const listQuery = z.object({ section: slugSchema.optional(), tag: slugSchema.optional(), kind: kind.optional(), ...languageQuery, ...pageQuery });
-  r.get("/articles", route({ query: listQuery }, async ({ query }, _req, res) => {
+  r.get("/articles", route({ query: listQuery }, async ({ query }, req, res) => {
     const cursor = decodeCursor(query.cursor);
     if (cursor && !cursor.t) throw badRequest("The request is invalid.", [{ path: "query.cursor", message: "Invalid cursor." }]);
-    const rows = await listItems(ctx.prisma, {
-      sectionIds: query.section ? (await sectionIds(query.section)).ids : undefined,
+    const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
+    const rows = await reads.run(req, (db) => listItems(db.prisma, {
+      sectionIds: ids,
       tag: query.tag,
       kind: query.kind,
       language: query.language,
       before: cursor ? { t: new Date(cursor.t!), id: cursor.id } : undefined,
       limit: query.limit + 1,
-    });
+    }));
     const { page, nextCursor } = paginate(rows, query.limit, (x) => ({ t: x.item.publishedAt!, id: x.articleId }));
     res.json({ data: await items(res, page), meta: { nextCursor } });
   }));
 
   // 1 statement.
-  r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, _req, res) => {
-    res.json({ data: await items(res, await listItems(ctx.prisma, { limit: query.limit, language: query.language })) });
+  r.get("/latest", route({ query: limitQuery(10) }, async ({ query }, req, res) => {
+    const rows = await reads.run(req, (db) => listItems(db.prisma, { limit: query.limit, language: query.language }));
+    res.json({ data: await items(res, rows) });
   }));
 
   // 1 statement: lead (pinned, else newest with an image, else newest) and the stories after it.
-  r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, _req, res) => {
+  r.get("/sections/:slug/front", route({ params: slugParams, query: limitQuery(10) }, async ({ params, query }, req, res) => {
     const { tree, section, ids } = await sectionIds(params.slug);
-    const rows = await frontRows(ctx.prisma, section.id, ids, query.limit, query.language);
+    const rows = await reads.run(req, (db) => frontRows(db.prisma, section.id, ids, query.limit, query.language));
     // Newest first; ISO timestamps of one format compare as strings.
     const key = (x: ItemRow) => `${x.item.publishedAt ?? ""} ${String(x.articleId).padStart(10, "0")}`;
     const list = rows.filter((x) => x.src === "list").sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
@@ -158,8 +166,8 @@ export function deliveryRoutes(
   }));
 
   // 1 statement.
-  r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const c = await collectionBySlug(ctx.prisma, params.slug);
+  r.get("/collections/:slug", route({ params: slugParams }, async ({ params }, req, res) => {
+    const c = await reads.run(req, (db) => collectionBySlug(db.prisma, params.slug));
     if (!c) throw notFound("Collection");
     surrogateKeys(res, c.items.map((i) => `article:${i.item.id}`));
     const tree = await sections.knowing(c.items.map((i) => i.sectionId));
@@ -178,20 +186,20 @@ export function deliveryRoutes(
   }));
 
   // 1 statement.
-  r.get("/popular", route({ query: popularQuery }, async ({ query }, _req, res) => {
+  r.get("/popular", route({ query: popularQuery }, async ({ query }, req, res) => {
     // Whole hour buckets: the one containing the window start counts in full.
     const since = new Date(Math.floor((Date.now() - WINDOWS[query.window]) / HOUR_MS) * HOUR_MS);
     const ids = query.section ? (await sectionIds(query.section)).ids : undefined;
-    const rows = await popularRows(ctx.prisma, since, query.limit, ids, query.language);
+    const rows = await reads.run(req, (db) => popularRows(db.prisma, since, query.limit, ids, query.language));
     const rendered = await items(res, rows);
     const data = rendered.map((item, i) => ({ ...item, views: Number(rows[i].views) }));
     res.json({ data, meta: { window: query.window, since: since.toISOString() } });
   }));
 
   // 1 statement: the page of approved comments with their approved replies.
-  r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, _req, res) => {
+  r.get("/articles/:slug/comments", route({ params: slugParams, query: z.object(pageQuery) }, async ({ params, query }, req, res) => {
     const cursor = decodeCursor(query.cursor);
-    const row = await commentPage(ctx.prisma, params.slug, statuses, cursor?.id ?? 0, query.limit + 1);
+    const row = await reads.run(req, (db) => commentPage(db.prisma, params.slug, statuses, cursor?.id ?? 0, query.limit + 1));
     if (!row) throw notFound("Article");
     // The article's key too: unpublishing it must end its comment list.
     surrogateKeys(res, [`comments:${row.id}`, `article:${row.id}`]);

@@ -10,17 +10,19 @@ import { createSection, deleteSection, getSectionAdmin, listSectionsAdmin, loadT
 import { surrogateKeys } from "../delivery/response-cache.ts";
 import { languageSchema } from "../i18n/schema.ts";
 import { normalizeLanguage } from "../i18n/languages.ts";
+import { publicReads } from "../db/replicas.ts";
 
 export function publicSectionRoutes(ctx: AppContext): Router {
   const r = Router();
   const site = normalizeLanguage(ctx.config.SITE_LANGUAGE);
-  r.get("/sections", route({}, async (_i, _req, res) => {
-    const tree = await loadTree(ctx.prisma);
+  const reads = publicReads(ctx);
+  r.get("/sections", route({}, async (_i, req, res) => {
+    const tree = await reads.run(req, (db) => loadTree(db.prisma));
     surrogateKeys(res, ["sections"]);
     res.json({ data: publicTree(tree, site) });
   }));
-  r.get("/sections/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const tree = await loadTree(ctx.prisma);
+  r.get("/sections/:slug", route({ params: slugParams }, async ({ params }, req, res) => {
+    const tree = await reads.run(req, (db) => loadTree(db.prisma));
     const s = tree.bySlug.get(params.slug);
     if (!s) throw notFound("Section");
     surrogateKeys(res, [`section:${s.id}`]);
