@@ -173,7 +173,7 @@ describe("media in an S3-compatible bucket", () => {
     assert.equal(fs.readdirSync(t.mediaDir).length, 0);
   });
 
-  it("serves the same bytes and headers as the local disk: 200, HEAD, 304, a byte range, 404", async () => {
+  it("serves the same bytes and headers as the local disk: 200, HEAD, 304, a byte range, 404, 412, 416", async () => {
     const bytes = png(5, 4, 7);
     const [onS3, onDisk] = [await upload(t, t.writer.token, bytes), await upload(local, t.writer.token, bytes)];
     assert.equal(onS3.status, 201);
@@ -217,9 +217,21 @@ describe("media in an S3-compatible bucket", () => {
     assert.equal(rangeA.headers["content-range"], `bytes 0-9/${bytes.length}`);
     assert.deepEqual(pick(rangeA.headers, [...FILE_HEADER_NAMES, "content-range"]), pick(rangeB.headers, [...FILE_HEADER_NAMES, "content-range"]));
 
-    const outside = await file(t, onS3.body.url, { Range: `bytes=${bytes.length + 10}-` });
-    assert.equal(outside.status, 416);
-    assert.equal(outside.body.type, "urn:dateline:problem:range-not-satisfiable");
+    // The reader's own failed conditions are 4xx problems on both, never a 500.
+    for (const [app, url] of [[t, onS3.body.url], [local, onDisk.body.url]] as const) {
+      const outside = await file(app, url, { Range: `bytes=${bytes.length + 10}-` });
+      assert.equal(outside.status, 416);
+      assert.equal(outside.body.type, "urn:dateline:problem:range-not-satisfiable");
+      assert.equal(outside.body.title, "Range Not Satisfiable");
+      const notThis = await file(app, url, { "If-Match": '"something-else"' });
+      assert.equal(notThis.status, 412);
+      assert.equal(notThis.body.type, "urn:dateline:problem:precondition-failed");
+      const before = await file(app, url, { "If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT" });
+      assert.equal(before.status, 412);
+    }
+    const matching = await file(t, onS3.body.url, { "If-Match": a.headers.etag });
+    assert.equal(matching.status, 200);
+    assert.deepEqual(matching.bytes, bytes);
 
     const missing = onS3.body.url.replace(/[0-9a-f]{8}-/, "00000000-");
     const [gone, goneLocal] = [await file(t, missing), await file(local, onDisk.body.url.replace(/[0-9a-f]{8}-/, "00000000-"))];
@@ -327,6 +339,8 @@ describe("S3 configuration", () => {
     assert.match(problems({ MEDIA_STORAGE: "s3", S3_BUCKET: "media", S3_PREFIX: "/abs" }), /S3_PREFIX/);
     assert.match(problems({ MEDIA_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "ftp://x" }), /S3_ENDPOINT/);
     assert.equal(problems({ MEDIA_STORAGE: "s3", S3_BUCKET: "media" }), "");
+    assert.equal(loadConfig({ MEDIA_STORAGE: "s3", S3_BUCKET: "media" }).S3_PREFIX, "media/");
+    assert.equal(loadConfig({ MEDIA_STORAGE: "s3", S3_BUCKET: "media", S3_PREFIX: "/" }).S3_PREFIX, "");
     assert.equal(loadConfig({}).MEDIA_STORAGE, "local");
   });
 });

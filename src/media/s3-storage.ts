@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Request, RequestHandler, Response } from "express";
 import { HttpError } from "../http/errors.ts";
-import { CONTENT_TYPES, FILE_HEADERS, STORAGE_KEY, checkKey, type MediaStorage } from "./storage.ts";
+import { CONTENT_TYPES, FILE_HEADERS, STORAGE_KEY, checkKey, preconditionFailed, rangeNotSatisfiable, type MediaStorage } from "./storage.ts";
 
 export interface S3StorageOptions {
   bucket: string;
@@ -57,6 +57,19 @@ function storageUnavailable(err: unknown): HttpError {
   return e;
 }
 
+/** If-Match / If-Unmodified-Since (RFC 9110 13.1.1, 13.1.4) against the object, as send() checks them on the local disk. */
+function preconditionFails(req: Request, head: HeadObjectCommandOutput): boolean {
+  const ifMatch = req.headers["if-match"];
+  if (typeof ifMatch === "string") {
+    if (ifMatch.trim() === "*") return false;
+    // Strong comparison: a weak tag never matches.
+    return !ifMatch.split(",").some((tag) => tag.trim() === head.ETag);
+  }
+  const since = Date.parse(String(req.headers["if-unmodified-since"] ?? ""));
+  // Unparsable dates are ignored, as the RFC says.
+  return !Number.isNaN(since) && head.LastModified !== undefined && Math.floor(head.LastModified.getTime() / 1000) * 1000 > since;
+}
+
 /** Single byte ranges only, as S3 itself answers; anything else is served whole. */
 const SINGLE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
 
@@ -88,10 +101,13 @@ export function s3Storage(opts: S3StorageOptions): MediaStorage {
   }
 
   async function serveKey(req: Request, res: Response, key: string): Promise<boolean> {
-    const conditional = req.headers["if-none-match"] !== undefined || req.headers["if-modified-since"] !== undefined;
+    const h = req.headers;
+    const conditional = [h["if-none-match"], h["if-modified-since"], h["if-match"], h["if-unmodified-since"]].some((v) => v !== undefined);
     if (req.method === "HEAD" || conditional) {
-      // A HEAD first, so a 304 carries the ETag and dates of the object (S3's own 304 does not always).
+      // A HEAD first, and the conditions checked here rather than by the store: a 304 then carries the ETag
+      // and dates of the object (S3's own 304 does not always), and stores that ignore If-Match still get a 412.
       const head = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey(key) }));
+      if (preconditionFails(req, head)) throw preconditionFailed();
       setFileHeaders(res, key, head);
       if (req.fresh) {
         res.removeHeader("Content-Length");
@@ -166,9 +182,8 @@ export function s3Storage(opts: S3StorageOptions): MediaStorage {
             res.removeHeader(h);
           }
           if (isMissing(err)) return next();
-          if (statusOf(err) === 416 || nameOf(err) === "InvalidRange") {
-            return next(new HttpError(416, "range-not-satisfiable", "The requested range is outside the file."));
-          }
+          if (err instanceof HttpError) return next(err);
+          if (statusOf(err) === 416 || nameOf(err) === "InvalidRange") return next(rangeNotSatisfiable());
           next(storageUnavailable(err));
         });
       };

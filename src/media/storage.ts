@@ -3,6 +3,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { RequestHandler } from "express";
+import { HttpError } from "../http/errors.ts";
 
 export interface MediaStorage {
   /** Stores a new file; fails (never overwrites) if `key` exists. */
@@ -33,6 +34,12 @@ export const FILE_HEADERS = {
   // helmet's same-origin default would stop reader sites on other origins from embedding images.
   "Cross-Origin-Resource-Policy": "cross-origin",
 } as const;
+
+export const rangeNotSatisfiable = (contentRange?: string) =>
+  new HttpError(416, "range-not-satisfiable", "The requested range is outside the file.", undefined,
+    contentRange ? { "Content-Range": contentRange } : undefined);
+export const preconditionFailed = () =>
+  new HttpError(412, "precondition-failed", "The file does not match If-Match or If-Unmodified-Since.");
 
 export function checkKey(key: string): void {
   // Keys come from the server, never from a client; this guards against a
@@ -77,9 +84,12 @@ export function localDiskStorage(dir: string): MediaStorage {
           dotfiles: "deny",
           cacheControl: false,
           headers: { "Content-Type": CONTENT_TYPES[ext], ...FILE_HEADERS },
-        }, (err?: Error & { code?: string; status?: number }) => {
+        }, (err?: Error & { code?: string; status?: number; headers?: Record<string, string> }) => {
           if (!err) return;
           if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.status === 404) return next();
+          // The reader's own conditions (send's errors), not server faults.
+          if (err.status === 416) return next(rangeNotSatisfiable(err.headers?.["Content-Range"]));
+          if (err.status === 412) return next(preconditionFailed());
           next(err);
         });
       };
