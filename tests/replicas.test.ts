@@ -79,9 +79,80 @@ async function resumeReplay(): Promise<void> {
   await caughtUp();
 }
 
+/**
+ * Another app instance on the test's database with `replicaUrl` as its
+ * replica and a change-event bus that never runs (no fences, no cache
+ * invalidation): an instance the events of a write have not reached yet.
+ */
+async function startInstance(replicaUrl: string, open: { connectTimeoutMs: number; statementTimeoutMs?: number }) {
+  const logger = pino({ level: "silent" });
+  const events = createEventBus(t.db, logger, { pollIntervalMs: 60_000 });
+  const reads = await createReplicaReads({
+    primary: t.db, urls: [replicaUrl], secret: t.secret, logger, probeIntervalMs: 100, open: { schema: t.schema, poolSize: 3, ...open },
+  });
+  const app = createApp({
+    config: t.config, db: t.db, prisma: t.db.prisma, tokens: t.tokens, logger, media: localDiskStorage(t.mediaDir),
+    views: t.views, sanitizer: t.sanitizer, events, hashClient: clientHasher(t.secret), reads,
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    server, reads,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopApp(app);
+      await reads.close();
+    },
+  };
+}
+
+/**
+ * A TCP relay to the replica that can be frozen: bytes either way are held
+ * (not lost) until it thaws, so the replica looks hung, not gone.
+ */
+async function freezableRelay(target: string) {
+  const to = new URL(target);
+  let frozen = false;
+  let held: [net.Socket, Buffer][] = [];
+  const sockets = new Set<net.Socket>();
+  const relay = (from: net.Socket, dest: net.Socket) => from.on("data", (d) => (frozen ? held.push([dest, d]) : dest.write(d)));
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(to.port), to.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = new URL(target);
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      for (const [dest, d] of held) if (!dest.destroyed) dest.write(d);
+      held = [];
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** A GET on instance B, checked against openapi.yaml like the harness's. */
-async function getB(p: string, headers: Record<string, string> = {}): Promise<TestResponse> {
-  let req = request(b.server).get(p);
+async function getB(p: string, headers: Record<string, string> = {}, on = b): Promise<TestResponse> {
+  let req = request(on.server).get(p);
   for (const [k, v] of Object.entries(headers)) req = req.set(k, v);
   const res = await req;
   const out: TestResponse = { status: res.status, headers: res.headers as Record<string, string>, body: res.body, text: res.text };
@@ -113,26 +184,7 @@ describe("read replicas", { skip }, () => {
     await primarySql.connect();
     await replicaSql.connect();
 
-    const logger = pino({ level: "silent" });
-    const events = createEventBus(t.db, logger, { pollIntervalMs: 60_000 });
-    const bReads = await createReplicaReads({
-      primary: t.db, urls: [REPLICA!], secret: t.secret, logger, probeIntervalMs: 100,
-      open: { schema: t.schema, poolSize: 3, connectTimeoutMs: 2000 },
-    });
-    const app = createApp({
-      config: t.config, db: t.db, prisma: t.db.prisma, tokens: t.tokens, logger, media: localDiskStorage(t.mediaDir),
-      views: t.views, sanitizer: t.sanitizer, events, hashClient: clientHasher(t.secret), reads: bReads,
-    });
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    b = {
-      server, reads: bReads,
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await stopApp(app);
-        await bReads.close();
-      },
-    };
+    b = await startInstance(REPLICA!, { connectTimeoutMs: 2000 });
     await makeSection(t, "world");
     await caughtUp();
   });
@@ -319,6 +371,56 @@ describe("read replicas", { skip }, () => {
       if (child.exitCode === null) child.kill("SIGKILL");
       fs.rmSync(dataDir, { recursive: true, force: true });
       await primarySql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
+  it("takes a hung replica out after the timeouts, answers from the primary meanwhile, and uses it again once it answers", async () => {
+    const relay = await freezableRelay(REPLICA!);
+    // Short timeouts for this instance's replica pool: a read waits statement + connect timeout (2 s) at most.
+    const c = await startInstance(relay.url, { connectTimeoutMs: 1000, statementTimeoutMs: 1000 });
+    try {
+      await caughtUp();
+      assert.equal((await getB("/api/v1/latest?limit=9", {}, c)).status, 200);
+      assert.equal(replicaReads(c.reads), 1);
+      relay.freeze();
+      let started = Date.now();
+      const res = await getB("/api/v1/latest?limit=11", {}, c);
+      const waited = Date.now() - started;
+      assert.equal(res.status, 200);
+      assert.ok(waited >= 1500 && waited < 6000, `answered after ${waited} ms`);
+      assert.equal(c.reads.status().replicas[0].up, false);
+      // Out: the next read goes to the primary without waiting.
+      started = Date.now();
+      assert.equal((await getB("/api/v1/latest?limit=12", {}, c)).status, 200);
+      assert.ok(Date.now() - started < 1000);
+      assert.equal(replicaReads(c.reads), 2);
+      // Still hung: the probes (each given the connect timeout, 1 s here) keep it out.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(c.reads.status().replicas[0].up, false);
+      relay.thaw();
+      await waitFor("the probe to put the replica back", async () => c.reads.status().replicas[0].up);
+      assert.equal((await getB("/api/v1/latest?limit=13", {}, c)).status, 200);
+      assert.equal(replicaReads(c.reads), 3);
+    } finally {
+      relay.thaw();
+      await c.close();
+      await relay.close();
+    }
+  });
+
+  it("never reads from a server that is not a standby (a promoted or misconfigured replica)", async () => {
+    // The primary named as a replica: pg_is_in_recovery() is false there.
+    const r = await createReplicaReads({
+      primary: t.db, urls: [PRIMARY!], secret: t.secret, logger: pino({ level: "silent" }), probeIntervalMs: 100, open: { schema: t.schema },
+    });
+    try {
+      assert.equal(r.status().replicas[0].up, false);
+      const where = await r.run({ headers: {} } as http.IncomingMessage, async (db) => (db === t.db ? "primary" : "replica"));
+      assert.equal(where, "primary");
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(r.status().replicas[0].up, false, "probes keep it out");
+    } finally {
+      await r.close();
     }
   });
 });

@@ -68,6 +68,7 @@ const LSN_CACHE_MS = 100;
 const READ_AFTER_SECONDS = 300;
 export const READ_AFTER_COOKIE = "dateline_read_after";
 const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i;
+const COOKIE_VALUE = new RegExp(`(?:^|;\\s*)${READ_AFTER_COOKIE}=([^;]*)`);
 
 export function parseLsn(text: string): bigint {
   const [hi, lo] = text.split("/");
@@ -267,7 +268,7 @@ export async function createReplicaReads(opts: ReplicaOptions): Promise<PublicRe
   function readAfter(req: IncomingMessage): bigint {
     const cookie = req.headers.cookie;
     if (!cookie || !cookie.includes(READ_AFTER_COOKIE)) return 0n;
-    const m = new RegExp(`(?:^|;\\s*)${READ_AFTER_COOKIE}=([^;]*)`).exec(cookie);
+    const m = COOKIE_VALUE.exec(cookie);
     if (!m) return 0n;
     const [lsn, sig] = m[1].trim().split(".");
     // Unsigned or forged: ignored (a client must not be able to push its reads, or anyone's, onto the primary).
