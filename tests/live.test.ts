@@ -246,6 +246,23 @@ describe("live entries: the Server-Sent Events stream", () => {
     }
   });
 
+  it("an entry posted while the stream connects arrives exactly once", async () => {
+    // From a cursor read before: the entry is in the replay, the catch-up or the live events, whichever wins the race.
+    const cursor = (await list()).body.meta.cursor;
+    const s = openStream(`/api/v1/articles/election-night/entries/stream?since=${cursor}`);
+    try {
+      const posted = post({ body: "<p>Posted while connecting.</p>" });
+      await s.response;
+      const e = (await posted).body;
+      await s.next((x) => x.data?.id === e.id);
+      const later = (await post({ body: "<p>And one after.</p>" })).body;
+      await s.next((x) => x.data?.id === later.id);
+      assert.equal(s.events.filter((x) => x.data?.id === e.id).length, 1, JSON.stringify(s.events));
+    } finally {
+      s.close();
+    }
+  });
+
   it("Last-Event-ID replays what was missed, then goes live", async () => {
     const cursorSeq = (await t.db.prisma.liveEntry.aggregate({ where: { articleId: live.id }, _max: { seq: true } }))._max.seq!;
     const missed = (await post({ body: "<p>While you were away.</p>" })).body;

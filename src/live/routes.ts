@@ -112,7 +112,8 @@ export function publicLiveRoutes(ctx: AppContext, opts: PublicLiveOptions = {}):
     } else if (query.since) since = decodeSince(query.since);
     const page = await entryPage(ctx.prisma, params.slug, statuses, since === undefined ? { kind: "latest" } : { kind: "since", seq: since }, since === undefined ? 0 : 100);
     if (!page) throw notFound("Live article");
-    streams.open(req, res, page.articleId, encodeSince(page.maxSeq), page.rows);
+    streams.open(req, res, page.articleId, encodeSince(page.maxSeq), page.rows, page.maxSeq,
+      async (afterSeq) => (await entryPage(ctx.prisma, params.slug, statuses, { kind: "since", seq: afterSeq }, 100))?.rows ?? []);
   }));
 
   return { router: r, streams };

@@ -19,11 +19,21 @@ export interface EntryStreamsOptions {
 
 interface Client {
   res: Response;
+  /** The newest change sequence this client has been sent: nothing at or below it is sent again. */
+  lastSeq: number;
 }
 
+type EntryRows = (PublicEntryRow & { seq: number | bigint })[];
+
 export interface EntryStreams {
-  /** Opens a stream for the article; `replay` is sent first (changes after the client's Last-Event-ID). */
-  open(req: Request, res: Response, articleId: number, cursor: string, replay: (PublicEntryRow & { seq: number })[]): void;
+  /**
+   * Opens a stream for the article: `replay` first (changes after the
+   * client's Last-Event-ID), then `ready`, then what `catchUp` finds after
+   * `maxSeq` (committed between the caller's read and this subscription),
+   * then every change as it is announced.
+   */
+  open(req: Request, res: Response, articleId: number, cursor: string, replay: EntryRows, maxSeq: number,
+    catchUp: (afterSeq: number) => Promise<EntryRows>): void;
   readonly size: number;
   full(): boolean;
   /** Ends every stream and unsubscribes (the app is stopping). */
@@ -65,7 +75,12 @@ export function createEntryStreams(prisma: PrismaClient, events: EventBus, logge
       if (!row || !clients) continue;
       // The row as it is now: a later change in the same batch wins, and a deleted entry is only ever a tombstone.
       const name = row.deleted ? "entry.deleted" : EVENT_NAMES[e.type] === "entry.deleted" ? "entry.updated" : EVENT_NAMES[e.type];
-      for (const c of clients) frame(c.res, name, String(row.seq), publicEntry(row));
+      const seq = Number(row.seq);
+      for (const c of clients) {
+        if (seq <= c.lastSeq) continue;
+        c.lastSeq = seq;
+        frame(c.res, name, String(seq), publicEntry(row));
+      }
     }
   }
 
@@ -87,7 +102,7 @@ export function createEntryStreams(prisma: PrismaClient, events: EventBus, logge
   }
 
   return {
-    open(req, res, articleId, cursor, replay) {
+    open(req, res, articleId, cursor, replay, maxSeq, catchUp) {
       if (!unsubscribe) start();
       res.status(200).set({
         "Content-Type": "text/event-stream; charset=utf-8",
@@ -103,11 +118,21 @@ export function createEntryStreams(prisma: PrismaClient, events: EventBus, logge
         frame(res, row.deleted ? "entry.deleted" : "entry.updated", String(row.seq), publicEntry(row));
       }
       frame(res, "ready", undefined, { cursor });
-      const client: Client = { res };
+      const client: Client = { res, lastSeq: maxSeq };
       let set = byArticle.get(articleId);
       if (!set) byArticle.set(articleId, (set = new Set()));
       set.add(client);
       count += 1;
+      // In the delivery queue, so it cannot overtake or repeat what the bus hands out meanwhile.
+      chain = chain.then(async () => {
+        if (res.writableEnded) return;
+        for (const row of [...await catchUp(client.lastSeq)].reverse()) {
+          const seq = Number(row.seq);
+          if (seq <= client.lastSeq) continue;
+          client.lastSeq = seq;
+          frame(res, row.deleted ? "entry.deleted" : "entry.updated", String(seq), publicEntry(row));
+        }
+      }).catch((err) => logger.warn({ err }, "live entry stream catch-up failed"));
       req.on("close", () => {
         const s = byArticle.get(articleId);
         if (s?.delete(client)) count -= 1;
