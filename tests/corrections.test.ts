@@ -155,3 +155,29 @@ describe("corrections", () => {
     assert.ok(after.body.data.some((c: { text: string }) => c.text === "Feed one."));
   });
 });
+
+describe("the demo newsroom", () => {
+  it("has one corrected story and author profiles credited on a few stories", async () => {
+    const d = await startTestApp({ PUBLIC_SITE_URL: SITE });
+    try {
+      const { seedDemo } = await import("../src/seed/demo.ts");
+      assert.equal(await seedDemo(d.db.prisma), true);
+      const feed = await d.get("/api/v1/corrections");
+      assert.equal(feed.status, 200);
+      assert.equal(feed.body.data.length, 1);
+      const slug = feed.body.data[0].article.slug;
+      const story = await d.get(`/api/v1/articles/${slug}`);
+      assert.equal(story.body.corrections.length, 1);
+      assert.equal(story.body.jsonLd.correction[0]["@type"], "CorrectionComment");
+      assert.equal(story.body.updatedAt, story.body.corrections[0].at, "the correction moved the public updatedAt");
+      const zhou = await d.get("/api/v1/authors/zhou-min");
+      assert.equal(zhou.status, 200);
+      assert.equal(zhou.body.data.length, 2);
+      const analysis = await d.get(`/api/v1/articles/${zhou.body.data[0].slug}`);
+      assert.ok(analysis.body.authors.some((a: { slug: string }) => a.slug === "zhou-min"));
+      assert.equal(analysis.body.jsonLd.author[0].url, `${SITE}/authors/${analysis.body.authors[0].slug}`);
+    } finally {
+      await d.close();
+    }
+  });
+});
