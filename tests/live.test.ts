@@ -81,6 +81,12 @@ describe("live entries: the editor API", () => {
     assert.equal((await t.get(`/api/v1/admin/articles/${live.id}`, { token: t.admin.token })).body.version, version);
     const events = await t.db.prisma.changeEvent.findMany({ where: { id: { gt: lastEvent!.id } } });
     assert.deepEqual(events.map((e) => [e.type, e.keys]), [["live-entry.created", [`entries:${live.id}`]]]);
+    const listed = await t.get("/api/v1/admin/events?entityType=live-entry&after=0&limit=100", { token: t.admin.token });
+    assert.equal(listed.status, 200, listed.text);
+    assert.ok(listed.body.data.some((e: any) => e.type === "live-entry.created"));
+    const audited = await t.get("/api/v1/admin/audit?targetType=live-entry", { token: t.admin.token });
+    assert.equal(audited.status, 200, audited.text);
+    assert.ok(audited.body.data.some((e: any) => e.action === "live-entry.create"));
   });
 });
 
