@@ -44,7 +44,11 @@ describe("@dateline/client", () => {
       const fresh = fs.readFileSync(out, "utf8");
       const committed = fs.readFileSync(path.join(pkg, "src/schema.ts"), "utf8");
       assert.ok(fresh.length > 10_000);
-      assert.ok(fresh === committed, "clients/typescript/src/schema.ts is stale: run `npm run generate -w @dateline/client`");
+      if (fresh !== committed) {
+        const [a, b] = [committed.split("\n"), fresh.split("\n")];
+        const line = a.findIndex((l, i) => l !== b[i]);
+        assert.fail(`clients/typescript/src/schema.ts is stale (line ${line + 1}: ${JSON.stringify(a[line])} should be ${JSON.stringify(b[line])}): run \`npm run generate -w @dateline/client\``);
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -203,7 +203,11 @@ describe("reader site: the reference article page", () => {
       method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "name=&body=",
     });
     assert.equal(blank.status, 303);
-    assert.match(blank.headers.get("location") ?? "", /comment=error/);
+    assert.equal(blank.headers.get("location"), `/articles/${slug}?comment=error&reason=validation-error#comments`);
+    const shownError = await page(`/articles/${slug}?comment=error&reason=validation-error`);
+    assert.match(text(one(shownError.doc, (e) => attr(e, "role") === "alert")), /please give your name and a comment/);
+    const spoof = await page(`/articles/${slug}?comment=error&reason=${encodeURIComponent("Call 555-0100 now")}`);
+    assert.ok(!spoof.text.includes("555-0100"), "the notice never echoes the query");
   });
 
   it("serves the print view, section fronts, the home page, permalinks and a 404", async () => {

@@ -28,6 +28,13 @@ type Image = Schemas["PublicImage"];
 
 class NotFound extends Error {}
 
+const COMMENT_ERRORS: Record<string, string> = {
+  "validation-error": "please give your name and a comment (with at most a couple of links)",
+  "duplicate-comment": "you have already posted this comment",
+  "too-many-requests": "too many comments in a short time, please wait a minute",
+  forbidden: "comments are closed on this story",
+};
+
 export function createSite(options: SiteOptions): http.RequestListener {
   const client: DatelineClient = createDatelineClient({ baseUrl: options.apiUrl, fetch: options.fetch });
   const publicApi = (options.publicApiUrl ?? options.apiUrl).replace(/\/+$/, "");
@@ -181,7 +188,7 @@ ${articleHeader(article)}
 <h2 id="comments-h">Comments (<span class="comment-count">${article.commentCount}</span>)</h2>
 ${posted === "pending" ? html`<p class="notice" role="status">Thank you: your comment will appear once a moderator approves it.</p>` : ""}
 ${posted === "approved" ? html`<p class="notice" role="status">Thank you: your comment is published.</p>` : ""}
-${posted === "error" ? html`<p class="notice" role="alert">Your comment could not be posted: ${query.get("reason") ?? "please try again"}.</p>` : ""}
+${posted === "error" ? html`<p class="notice" role="alert">Your comment could not be posted: ${COMMENT_ERRORS[query.get("reason") ?? ""] ?? "please try again"}.</p>` : ""}
 <ol class="plain comment-list">${comments.data.map((c) => html`<li><p><strong>${c.name}</strong> <time datetime="${c.createdAt}">${c.createdAt.slice(0, 10)}</time></p><p>${c.body}</p></li>`)}</ol>
 ${article.commentsOpen ? html`<form class="comment" method="post" action="${articleHref(article.slug)}/comments">
 <label for="c-name">Name</label><input id="c-name" name="name" required maxlength="100" autocomplete="nickname">
@@ -224,7 +231,8 @@ ${article.related.length ? html`<section class="box recommend" aria-labelledby="
     if (r.response.status === 404) throw new NotFound();
     const problem = toProblem(r.error, r.response);
     if (problem.status >= 500) throw problem;
-    return `${articleHref(slug)}?comment=error&reason=${encodeURIComponent(problem.detail ?? problem.title)}#comments`;
+    // Only the problem's code travels in the URL: the page shows its own text for it, never text from the query.
+    return `${articleHref(slug)}?comment=error&reason=${encodeURIComponent(problem.code)}#comments`;
   }
 
   return (req, res) => {

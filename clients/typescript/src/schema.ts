@@ -420,7 +420,9 @@ export interface paths {
          *     `entry.created`, `entry.updated` (data: the entry as in the list) and `entry.deleted` (data: a
          *     tombstone), each with the entry's change sequence number as its `id`. A client reconnecting with
          *     `Last-Event-ID` (browsers' EventSource do) or `?since=<cursor>` first receives the changes it
-         *     missed (up to 100, oldest first), then `ready`. A comment line (`: heartbeat`) every 15 seconds
+         *     missed (up to 100, oldest first), then `ready`; without either, the stream starts at `ready` (read
+         *     the list first, then connect with `since=<meta.cursor>` to miss nothing). No event is sent twice.
+         *     A comment line (`: heartbeat`) every 15 seconds
          *     keeps proxies from closing it. Driven by change events, so an entry posted on any instance reaches
          *     readers connected to any instance. Not cached (`no-store`). When the server holds too many streams
          *     it answers `503` (poll `/entries` instead).
@@ -1298,7 +1300,9 @@ export interface paths {
          *     `comment.pending`, `comment.deleted`; `editor.renamed`, `editor.deactivated`,
          *     `editor.reactivated`; `media.created`, `media.deleted`; `collection.created`, `collection.updated`,
          *     `collection.deleted`, `collection.item-added`, `collection.item-updated`,
-         *     `collection.item-removed`, `collection.reordered`.
+         *     `collection.item-removed`, `collection.reordered`; `live-entry.created`, `live-entry.updated`,
+         *     `live-entry.deleted` (`data.articleId`, `data.seq`; key `entries:<articleId>` only: the article
+         *     is not rewritten).
          *
          *     Events are kept for `EVENTS_RETENTION_DAYS` (default 30), and longer while a durable consumer
          *     has not processed them.
@@ -4717,7 +4721,7 @@ export interface components {
                 id: number;
                 name: string;
             } | null;
-            /** @description `article`, `section`, `comment`, `editor`, `media` or `collection`. */
+            /** @description `article`, `section`, `comment`, `editor`, `media`, `collection`, `author` or `live-entry`. */
             targetType: string | null;
             targetId: number | null;
             /** @description Client address of the request. */
@@ -4761,7 +4765,7 @@ export interface components {
             /** @description What happened, as `<entity>.<change>` (see the operation's list). */
             type: string;
             /** @enum {string} */
-            entityType: "article" | "section" | "comment" | "editor" | "media" | "collection" | "author";
+            entityType: "article" | "section" | "comment" | "editor" | "media" | "collection" | "author" | "live-entry";
             entityId: number | null;
             /** @description The surrogate keys (`Surrogate-Key` / `Cache-Tag` values) of every public response this change alters; empty when it alters none. */
             keys: string[];
@@ -8405,7 +8409,7 @@ export interface operations {
                 action?: string;
                 /** @description Id of the acting editor. */
                 actor?: components["schemas"]["Id"];
-                targetType?: "article" | "section" | "comment" | "editor" | "media" | "collection";
+                targetType?: "article" | "section" | "comment" | "editor" | "media" | "collection" | "author" | "live-entry";
                 targetId?: components["schemas"]["Id"];
                 /** @description Entries at or after this time (RFC 3339, with `Z` or an offset). */
                 since?: string;
@@ -8449,7 +8453,7 @@ export interface operations {
                 limit?: number;
                 /** @description An exact type such as `article.published`, or a prefix ending in `.` such as `comment.`. */
                 type?: string;
-                entityType?: "article" | "section" | "comment" | "editor" | "media" | "collection" | "author";
+                entityType?: "article" | "section" | "comment" | "editor" | "media" | "collection" | "author" | "live-entry";
                 entityId?: components["schemas"]["Id"];
             };
             header?: never;
@@ -9198,6 +9202,16 @@ export interface operations {
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            /** @description The article was withdrawn (`withdrawn`); `GET /api/v1/articles/{slug}` answers with its tombstone. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
         };
     };
