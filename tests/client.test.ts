@@ -100,5 +100,8 @@ describe("@dateline/client", () => {
     assert.ok(r.validation.paths.some((p) => p.startsWith("body.tags")), r.validation.paths.join());
     assert.equal(r.badLogin, 401);
     assert.equal(typeof r.sectionLead, "string");
+    const failed = Object.entries(r.publicTour).filter(([op, status]) => status !== (op === "recordArticleView" ? 202 : 200));
+    assert.deepEqual(failed, [], "every public operation succeeds with a request its types accept");
+    assert.ok(Object.keys(r.publicTour).length >= 20);
   });
 });
