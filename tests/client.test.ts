@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { createDatelineClient, type TokenPair } from "@dateline/client";
 import { placeholderPng } from "../src/seed/placeholder.ts";
 import { PASSWORD, startTestApp, type TestApp } from "./support/harness.ts";
 
@@ -32,6 +33,11 @@ async function ensureBuilt(): Promise<void> {
 }
 
 let t: TestApp | undefined;
+/** The live server, started by the first test that needs it (the static checks run without a database). */
+async function live(): Promise<TestApp> {
+  t ??= await startTestApp();
+  return t;
+}
 before(ensureBuilt);
 after(() => t?.close());
 
@@ -66,8 +72,7 @@ describe("@dateline/client", () => {
   });
 
   it("runs against a live server: public reads, comments, login and refresh, create/publish, upload, pagination, 304s, problems", async () => {
-    t = await startTestApp();
-    const app = t;
+    const app = await live();
     const { scenario } = await import("./fixtures/client/usage.ts");
     const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const r = await scenario({
@@ -103,5 +108,24 @@ describe("@dateline/client", () => {
     const failed = Object.entries(r.publicTour).filter(([op, status]) => status !== (op === "recordArticleView" ? 202 : 200));
     assert.deepEqual(failed, [], "every public operation succeeds with a request its types accept");
     assert.ok(Object.keys(r.publicTour).length >= 20);
+  });
+
+  it("concurrent 401s share one refresh (refresh tokens are single-use), and a failed refresh forgets the tokens", async () => {
+    const app = await live();
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const seen: (TokenPair | null)[] = [];
+    const client = createDatelineClient({ baseUrl, onTokens: (tk) => seen.push(tk) });
+    const tokens = await client.login(app.writer.email, PASSWORD);
+    client.setTokens({ ...tokens, accessToken: "revoked" });
+    const results = await Promise.all([1, 2, 3].map(() => client.api.GET("/api/v1/admin/me")));
+    assert.deepEqual(results.map((r) => r.response.status), [200, 200, 200]);
+    assert.equal(seen.length, 3, "login, setTokens, one refresh");
+    assert.notEqual(client.tokens?.refreshToken, tokens.refreshToken);
+
+    // A refresh token that no longer works: the 401 is returned as it is and the tokens are dropped.
+    client.setTokens({ ...tokens, accessToken: "revoked", refreshToken: "not-a-refresh-token" });
+    const denied = await client.api.GET("/api/v1/admin/me");
+    assert.equal(denied.response.status, 401);
+    assert.equal(client.tokens, null);
   });
 });

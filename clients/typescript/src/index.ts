@@ -196,12 +196,16 @@ export class DatelineClient {
     const authorized = this.tokenPair !== null && !request.headers.has("authorization") && !AUTH_PATHS.includes(path);
     // The body can be read once: keep a copy for the retry after a refresh.
     const retry = authorized && this.tokenPair?.refreshToken ? request.clone() : null;
+    const used = this.tokenPair?.accessToken;
     const response = await this.sendCached(this.withAuth(request, authorized));
     if (response.status !== 401 || !retry) return response;
-    try {
-      await this.refresh();
-    } catch {
-      return response;
+    // Another call may have refreshed while this one was in flight: then the new token is enough.
+    if (!this.tokenPair || this.tokenPair.accessToken === used) {
+      try {
+        await this.refresh();
+      } catch {
+        return response;
+      }
     }
     return this.sendCached(this.withAuth(retry, true));
   }
