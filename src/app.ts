@@ -14,8 +14,13 @@ import type { AppContext } from "./context.ts";
 import { authenticate } from "./auth/middleware.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { adminArticleRoutes, publicArticleRoutes } from "./articles/routes.ts";
+import { adminLockRoutes } from "./articles/lock-routes.ts";
+import { adminWithdrawalRoutes } from "./articles/withdrawal-routes.ts";
+import { adminLiveRoutes, publicLiveRoutes } from "./live/routes.ts";
 import { adminCommentRoutes, publicCommentRoutes } from "./comments/routes.ts";
 import { adminEditorRoutes } from "./editors/routes.ts";
+import { adminCorrectionRoutes, publicCorrectionRoutes } from "./corrections/routes.ts";
+import { adminAuthorRoutes, publicAuthorRoutes } from "./authors/routes.ts";
 import { adminSectionRoutes, publicSectionRoutes } from "./sections/routes.ts";
 import { adminAuditRoutes } from "./audit/routes.ts";
 import { adminEventRoutes } from "./events/routes.ts";
@@ -25,6 +30,7 @@ import { adminMediaRoutes } from "./media/routes.ts";
 import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes } from "./fronts/routes.ts";
+import { adminWireRoutes, publicWireRoutes } from "./wire/routes.ts";
 import { articleMissLoader, deliveryRoutes } from "./delivery/routes.ts";
 import { discoveryRoutes } from "./delivery/discovery-routes.ts";
 import { LiveSectionTree } from "./delivery/section-tree.ts";
@@ -37,9 +43,23 @@ import { inputHygiene } from "./http/input-hygiene.ts";
 import { redactUrl } from "./http/redact.ts";
 import { statementTiming } from "./http/statement-timing.ts";
 import { createResponseCache, pollAfterWrite } from "./delivery/response-cache.ts";
+import { publicReads } from "./db/replicas.ts";
+import { httpMetrics, METRICS_PATH, metricsHandler, metricsOnMainPort } from "./observability/http.ts";
+import { observeHttp, registerCacheStats } from "./observability/metrics.ts";
+import { registerDatabaseMetrics } from "./observability/collectors.ts";
 
 interface AppLocals {
   stop?: () => Promise<void>;
+  endStreams?: () => void;
+}
+
+/**
+ * Ends the open event streams (live entries' Server-Sent Events): a stop
+ * calls it before draining, since a stream is a request that never ends on
+ * its own. Their EventSource clients reconnect, to another instance.
+ */
+export function endStreams(app: express.Express): void {
+  (app.locals as AppLocals).endStreams?.();
 }
 
 /** Stops what createApp started in the background (the article renderer); the caller closes the database after. */
@@ -76,7 +96,13 @@ export function createApp(ctx: AppContext): express.Express {
   // The section tree and the renderer of stored article JSON (delivery side).
   const sections = new LiveSectionTree(ctx.prisma, ctx.events);
   const renderer = createArticleRenderer({ db: ctx.db, events: ctx.events, logger: ctx.logger, sections, view: publicView(config) });
-  (app.locals as AppLocals).stop = () => renderer.stop();
+  // Open Server-Sent Events streams end when the app stops (set below, with the public routes).
+  let liveStreams: { close(): void } | undefined;
+  (app.locals as AppLocals).stop = () => {
+    liveStreams?.close();
+    for (const unregister of unregisterMetrics) unregister();
+    return renderer.stop();
+  };
   // --- public read API, in-process cache hits (and article misses with stored
   // JSON): answered before everything else (helmet's and CORS's headers are
   // replayed from a stored response), with an access log (hits sampled); see
@@ -85,7 +111,8 @@ export function createApp(ctx: AppContext): express.Express {
     maxBytes: config.DELIVERY_CACHE_MAX_BYTES,
     allowOrigin: anyPublicOrigin ? () => "*" : (origin) => (origin && config.CORS_PUBLIC_ORIGINS.includes(origin) ? origin : undefined),
     requestId,
-    onFastAnswer(req, statusCode, id, cacheHit) {
+    onFastAnswer(req, statusCode, id, cacheHit, route, startedAt) {
+      observeHttp(route, req.method, statusCode, (performance.now() - startedAt) / 1000);
       if ((cacheHit && Math.random() >= config.ACCESS_LOG_CACHE_HIT_SAMPLE) || !ctx.logger.isLevelEnabled("info")) return;
       ctx.logger.info({
         req: { id, method: req.method, url: redactUrl(req.url), remoteAddress: req.socket.remoteAddress },
@@ -95,6 +122,13 @@ export function createApp(ctx: AppContext): express.Express {
   });
   // An article read that misses is answered here too, with its stored JSON (one statement).
   app.use(responseCache.fastPath("/api/v1", { "/articles/:slug": articleMissLoader(ctx, renderer) }));
+  // Request metrics by route template for everything the fast path did not answer (it records its own above).
+  app.use(httpMetrics(app));
+  // This instance's figures for /metrics (src/observability), until the app stops.
+  const unregisterMetrics = [
+    registerCacheStats(() => ({ ...responseCache.stats, entries: responseCache.size, bytes: responseCache.bytes })),
+    registerDatabaseMetrics(ctx.prisma),
+  ];
   // Counts each request's SQL statements (Server-Timing), from here on.
   app.use(statementTiming);
 
@@ -164,6 +198,9 @@ export function createApp(ctx: AppContext): express.Express {
     res.set("Cache-Control", "no-store").json({ status: "ok", database: ctx.db.kind, articleJson: renderer.status() });
   });
 
+  // Prometheus metrics: here only with a token and no METRICS_PORT (src/observability/http.ts); otherwise 404.
+  if (metricsOnMainPort(config)) app.get(METRICS_PATH, metricsHandler(config.METRICS_TOKEN));
+
   // --- uploaded images: immutable keys, cached for a year ---
   app.use("/media", publicCors, ctx.media.serve());
 
@@ -203,8 +240,16 @@ export function createApp(ctx: AppContext): express.Express {
   const admin = express.Router();
   // A write answers only after this instance has applied its change events (response cache).
   admin.use(adminCors, noStore, pollAfterWrite(ctx.events, (err) => ctx.logger.warn({ err }, "change-event poll after a write failed")), authenticate(ctx));
+  // With read replicas, a write's response carries the read-your-writes cookie (src/db/replicas.ts).
+  admin.use(publicReads(ctx).afterWrite);
   admin.use(adminEditorRoutes(ctx));
   admin.use(adminArticleRoutes(ctx));
+  // Issue 12: corrections (under articles) and author profiles.
+  admin.use(adminCorrectionRoutes(ctx));
+  admin.use(adminAuthorRoutes(ctx));
+  admin.use(adminLockRoutes(ctx));
+  admin.use(adminWithdrawalRoutes(ctx));
+  admin.use(adminLiveRoutes(ctx));
   admin.use(adminSectionRoutes(ctx));
   admin.use(adminCommentRoutes(ctx));
   admin.use(adminAuditRoutes(ctx));
@@ -214,6 +259,8 @@ export function createApp(ctx: AppContext): express.Express {
   admin.use(adminMediaRoutes(ctx));
   admin.use(adminCollectionRoutes(ctx));
   admin.use(adminFrontRoutes(ctx));
+  // Agency copy in (IPTC ninjs): POST /ingest (src/wire).
+  admin.use(adminWireRoutes(ctx));
   app.use("/api/v1/admin", admin);
 
   // --- public read API: any origin; GETs cached in process, by CDNs and
@@ -229,11 +276,23 @@ export function createApp(ctx: AppContext): express.Express {
   }, responseCache.middleware);
   // Reads served from the published read model (src/delivery); the routes
   // below keep the public writes, the preview and the section tree.
+  // ?format=ninjs on the public article (src/wire); every other article read goes on to the delivery routes.
+  publicApi.use(publicWireRoutes(ctx, sections, renderer));
   publicApi.use(deliveryRoutes(ctx, sections, renderer));
+  // Issue 12: the corrections feed and author pages.
+  publicApi.use(publicCorrectionRoutes(ctx, sections));
+  publicApi.use(publicAuthorRoutes(ctx, sections));
+  // Live coverage: entries (polled, cached) and their event stream (src/live).
+  const live = publicLiveRoutes(ctx);
+  liveStreams = live.streams;
+  (app.locals as AppLocals).endStreams = () => live.streams.close();
+  publicApi.use(live.router);
   // Feeds, sitemaps and robots.txt (src/delivery/discovery-routes.ts): /api/v1/feeds here, the top-level files below.
   const discovery = discoveryRoutes(ctx, { cors: publicCors, cache: responseCache.middleware }, sections);
   publicApi.use(discovery.api);
   publicApi.use(publicArticleRoutes(ctx));
+  // A reader's comment: the same cookie, so the reader's next reads are not sent to a replica without it.
+  publicApi.post("/articles/:slug/comments", publicReads(ctx).afterWrite);
   publicApi.use(publicCommentRoutes(ctx));
   publicApi.use(publicSectionRoutes(ctx));
   publicApi.use(viewRoutes(ctx));

@@ -62,6 +62,12 @@ export const configSchema = z
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
     DATABASE_IDLE_TX_TIMEOUT_MS: z.coerce.number().int().min(0).default(30000),
+    // Read replicas (README "Read replicas"): hot standbys of DATABASE_URL's database that serve the
+    // public reads; how often one taken out after a failure is tried again.
+    DATABASE_REPLICA_URLS: list
+      .default([])
+      .refine((urls) => urls.every((u) => /^postgres(ql)?:\/\//.test(u) && URL.canParse(u)), "must be a comma-separated list of postgresql:// URLs"),
+    DATABASE_REPLICA_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(2000),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     JWT_ISSUER: z.string().default("dateline"),
@@ -142,6 +148,25 @@ export const configSchema = z
     // Decoding costs memory and time by pixels, not bytes: a 70-byte PNG can claim 10^10.
     MEDIA_MAX_PIXELS: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50_000_000),
     MEDIA_BASE_URL: z.string().default("").transform((v) => v.replace(/\/+$/, "")),
+    // Where uploads are stored (src/media; README "Media storage"): local disk (DATA_DIR/media) or an
+    // S3-compatible bucket that several instances share.
+    MEDIA_STORAGE: z.enum(["local", "s3"]).default("local"),
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    // Unset: true when S3_ENDPOINT is set (MinIO and most self-hosted stores), else false (AWS's virtual hosts).
+    S3_FORCE_PATH_STYLE: bool.optional(),
+    // Unset (both): the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an instance or task role).
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    // An empty value counts as unset, so "/" stands for "no prefix" (objects at the bucket's root).
+    S3_PREFIX: z
+      .string()
+      .regex(/^(\/|([A-Za-z0-9._-]+\/)+)$/, "must be / (none) or path segments ending in /, such as media/")
+      .default("media/")
+      .transform((v) => (v === "/" ? "" : v)),
+    S3_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     COMMENTS_AUTO_APPROVE: bool.default(false),
     COMMENT_RATE_MAX: z.coerce.number().int().min(1).default(5),
     COMMENT_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
@@ -162,6 +187,11 @@ export const configSchema = z
     // Share of in-process cache hits (200/304 answered without the database) that get an access-log
     // line: writing the line costs about a third of a hit's throughput. Everything else is always logged.
     ACCESS_LOG_CACHE_HIT_SAMPLE: z.coerce.number().min(0).max(1).default(1),
+    // GET /metrics (Prometheus; src/observability, README "Metrics"): never public. A bearer token, and/or a port
+    // of its own (then not served on PORT at all) on METRICS_HOST (default: HOST). Neither set: not served (404).
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_HOST: z.string().min(1).optional(),
     // Webhooks (src/distribution/webhooks; README "Webhooks"): the consumer that turns change events into
     // deliveries and the dispatcher that sends them run on every instance when enabled.
     WEBHOOKS_ENABLED: bool.default(true),
@@ -177,6 +207,17 @@ export const configSchema = z
     VIEW_DEDUP_SECONDS: z.coerce.number().int().min(0).default(1800),
     VIEW_RATE_MAX_PER_MINUTE: z.coerce.number().int().min(1).default(120),
     VIEW_MAX_PER_ADDRESS_PER_ARTICLE: z.coerce.number().int().min(1).default(10),
+    // Shared state across instances (src/shared-state; README "Running several instances"): the view beacon's
+    // de-duplication and limits. Unset: kept in each process, as one instance needs.
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .refine((v) => URL.canParse(v), "is not a valid URL (percent-encode special characters in the password)")
+      .optional(),
+    // Prepended to every Redis key, so several sites or environments can share one Redis.
+    REDIS_KEY_PREFIX: z.string().max(100).default("dateline:"),
+    // A Redis command slower than this is answered from the instance's own state instead (ms).
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
     // CDN purge (src/distribution/purge): the change events' surrogate keys sent to a purger.
     // log (default) is a dry run: it logs the keys it would purge; none turns the consumer off.
     PURGE_PROVIDER: z.enum(["none", "log", "fastly", "cloudflare", "varnish", "http"]).default("log"),
@@ -216,8 +257,24 @@ export const configSchema = z
     if (c.PURGE_RETRY_BASE_MS > c.PURGE_RETRY_MAX_MS) {
       ctx.addIssue({ code: "custom", path: ["PURGE_RETRY_BASE_MS"], message: "must not exceed PURGE_RETRY_MAX_MS" });
     }
+    if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT (unset it to serve /metrics on PORT with METRICS_TOKEN)" });
+    }
     if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_MS"], message: "must not exceed HTTP_REQUEST_TIMEOUT_MS" });
+    }
+    if (c.MEDIA_STORAGE === "s3" && !c.S3_BUCKET) {
+      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when MEDIA_STORAGE=s3" });
+    }
+    if (Boolean(c.S3_ACCESS_KEY_ID) !== Boolean(c.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [c.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"],
+        message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together",
+      });
+    }
+    if (c.DATABASE_REPLICA_URLS.length && !c.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_REPLICA_URLS"], message: "needs DATABASE_URL (the embedded database has no replicas)" });
     }
     if (c.NODE_ENV === "production" && !c.JWT_SECRET) {
       ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required when NODE_ENV=production" });

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { pino, type Logger } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { createApp, stopApp } from "./app.ts";
+import { createApp, endStreams, stopApp } from "./app.ts";
 import { createTokenService } from "./auth/tokens.ts";
 import { Scheduler } from "./articles/scheduler.ts";
 import { openDatabase, type Database, type OpenOptions } from "./db/client.ts";
@@ -24,14 +24,20 @@ import { seedDemo } from "./seed/demo.ts";
 import { backfill, backfillDue, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
 import { backfillSearch } from "./search/index.ts";
 import { jwtSecret } from "./secrets.ts";
-import { localDiskStorage, type MediaStorage } from "./media/storage.ts";
+import type { MediaStorage } from "./media/storage.ts";
+import { mediaStorageFromConfig } from "./media/from-config.ts";
 import { createViewCounter } from "./views/counter.ts";
-import { createEventBus } from "./events/bus.ts";
+import { createEventBus, type EventBus } from "./events/bus.ts";
+import { createReplicaReads } from "./db/replicas.ts";
 import { createWebhookRuntime, dropWebhookPosition } from "./distribution/webhooks/service.ts";
 import { createPurgeService } from "./distribution/purge/service.ts";
 import { bodySanitizerOptions, createBodySanitizer } from "./articles/sanitize-pool.ts";
 import { clientHasher } from "./http/client-hash.ts";
 import { drainable } from "./http/drain.ts";
+import { startMetricsServer, type MetricsServer } from "./observability/http.ts";
+import { registerHealthGauge } from "./observability/metrics.ts";
+import { createSharedState } from "./shared-state/index.ts";
+import { watchInstances, type InstanceWatch } from "./shared-state/instances.ts";
 
 /** A start-up failure the operator can fix: printed as one line, without a stack trace. */
 class StartupError extends Error {}
@@ -90,6 +96,22 @@ function connectProblem(err: unknown, config: Config): string {
         : "check DATABASE_URL");
   const detail = code ?? e.message ?? String(err);
   return `cannot connect to the database at DATABASE_URL=${printableUrl(config.DATABASE_URL!)}: ${hint} (${detail})`;
+}
+
+/** The replicas' pools are the primary's, with its schema, and a connect timeout of at most 2 s: a replica that cannot connect is taken out rather than waited for. */
+function openReplicas(config: Config, primary: Database, secret: string, logger: Logger, events: EventBus) {
+  const opts = databaseOptions(config);
+  return createReplicaReads({
+    primary, urls: config.DATABASE_REPLICA_URLS, secret, logger, events,
+    probeIntervalMs: config.DATABASE_REPLICA_PROBE_INTERVAL_MS,
+    open: {
+      schema: new URL(config.DATABASE_URL!).searchParams.get("schema") || undefined,
+      poolSize: opts.poolSize,
+      connectTimeoutMs: Math.min(opts.connectTimeoutMs!, 2000),
+      statementTimeoutMs: opts.statementTimeoutMs,
+      idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs,
+    },
+  });
 }
 
 /** Opens the database and proves it answers, or throws a StartupError naming the variable to fix. */
@@ -226,7 +248,8 @@ async function main() {
 
   let db = await openChecked(config);
   logger.info({ database: db.kind }, "database opened");
-  const media = localDiskStorage(path.join(config.DATA_DIR, "media"));
+  // MEDIA_STORAGE: the local disk, or an S3-compatible bucket every instance shares.
+  const media = mediaStorageFromConfig(config, path.join(config.DATA_DIR, "media"));
   try {
     if (await bootstrap(config, db, media, logger)) {
       // PGlite: the child opens the data directory while this process, which holds its lock, has it closed.
@@ -240,19 +263,27 @@ async function main() {
   }
   const secret = jwtSecret(config, logger);
   const tokens = createTokenService(config, secret);
-  const views = createViewCounter(db.prisma, logger, {
-    flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
+  // Redis when REDIS_URL is set (README "Running several instances"); start-up does not wait for it.
+  const shared = createSharedState(config, logger);
+  const beaconLimits = {
     dedupSeconds: config.VIEW_DEDUP_SECONDS,
     rateMaxPerMinute: config.VIEW_RATE_MAX_PER_MINUTE,
     maxPerNetworkPerArticle: config.VIEW_MAX_PER_ADDRESS_PER_ARTICLE,
+  };
+  const views = createViewCounter(db.prisma, logger, {
+    flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
+    ...beaconLimits,
+    gate: shared.kind === "redis" ? shared.beaconGate(beaconLimits) : undefined,
   });
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
   const events = createEventBus(db, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+  // Read replicas for the public reads (README "Read replicas"); without them the primary serves them.
+  const reads = config.DATABASE_REPLICA_URLS.length ? await openReplicas(config, db, secret, logger, events) : undefined;
   // CDN purge: a durable consumer of the events (README "Purging"); PURGE_PROVIDER=none starts nothing.
   const purge = createPurgeService(db.prisma, logger, config);
   // Webhooks: the "webhooks" consumer queues deliveries, the dispatcher sends them (README "Webhooks").
   const webhooks = config.WEBHOOKS_ENABLED ? createWebhookRuntime(db.prisma, logger, config) : undefined;
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret), reads });
   const scheduler = new Scheduler(db.prisma, logger, {
     intervalMs: config.SCHEDULER_INTERVAL_MS,
     trashRetentionDays: config.TRASH_RETENTION_DAYS,
@@ -273,7 +304,11 @@ async function main() {
 
   /** Everything after the last request, in order; also after a failed listen. */
   let refresh: RefreshTimer | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let instances: InstanceWatch | undefined;
   const release = async () => {
+    await metricsServer?.close();
+    instances?.stop();
     await scheduler.stop();
     await refresh?.stop();
     await stopApp(app);
@@ -282,20 +317,36 @@ async function main() {
     await events.stop();
     // Accepted views are written before the database closes, whatever happened before.
     await views.stop();
+    await shared.close();
     // Its worker threads would otherwise keep the process alive.
     await sanitizer.close();
+    await media.close?.();
+    await reads?.close();
     await db.close();
     lock?.release();
   };
 
   try {
     await listen(server, config);
+    // METRICS_PORT: /metrics on a port of its own (README "Metrics").
+    if (config.METRICS_PORT !== undefined) {
+      const where = `METRICS_PORT=${config.METRICS_PORT} METRICS_HOST=${config.METRICS_HOST ?? config.HOST}`;
+      metricsServer = await startMetricsServer(
+        { port: config.METRICS_PORT, host: config.METRICS_HOST ?? config.HOST, token: config.METRICS_TOKEN }, logger,
+      ).catch((err: NodeJS.ErrnoException) => {
+        throw new StartupError(`cannot listen on ${where}: ${err.message} (${err.code ?? "error"})`);
+      });
+    }
   } catch (err) {
     await release().catch(() => {});
     throw err;
   }
+  // dateline_dependency_up{dependency="redis"} (README "Metrics").
+  if (shared.kind === "redis") registerHealthGauge("redis", () => shared.health().connected);
   views.start();
   await events.start();
+  // After the bus: its LISTEN connection is how instances see each other.
+  instances = watchInstances(db, config.DATABASE_URL, shared, logger);
   if (webhooks) await webhooks.start(events);
   else await dropWebhookPosition(db.prisma);
   await purge.start(events);
@@ -312,6 +363,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, connections: connections.open }, "shutting down");
+    // Live entry streams never finish by themselves: end them so the drain is not held up.
+    endStreams(app);
     const drained = await connections.drain(config.SHUTDOWN_TIMEOUT_MS);
     if (!drained) {
       logger.error({ connections: connections.open }, "requests still in flight after SHUTDOWN_TIMEOUT_MS; closing their connections");

@@ -113,6 +113,12 @@ export interface LdInput {
   tags: string[];
   leadImage: Image;
   gallery: (MediaRef & { id: number })[];
+  /** LIVE articles are a LiveBlogPosting (a NewsArticle subtype in schema.org's sense of a live page). */
+  kind?: string;
+  /** Credited author profiles (issue 12 §5): when any, the JSON-LD authors, each with their page's URL. */
+  authors?: { name: string; url: string }[];
+  /** Corrections, newest first (issue 12 §1): schema.org CorrectionComment. */
+  corrections?: { text: string; at: string }[];
 }
 
 /**
@@ -123,7 +129,9 @@ export interface LdInput {
 export function newsArticleLd(view: PublicView, a: LdInput) {
   const publisher: Record<string, unknown> = { "@type": "Organization", name: view.publicationName, url: view.siteUrl };
   if (view.publisherLogoUrl) publisher.logo = { "@type": "ImageObject", url: view.publisherLogoUrl };
-  const author = a.ld.people.length
+  const author = a.authors?.length
+    ? a.authors.map((p) => ({ "@type": "Person", name: p.name, url: p.url }))
+    : a.ld.people.length
     ? a.ld.people.map((name) => ({ "@type": "Person", name }))
     : [a.source ? { "@type": "Organization", name: a.source } : { "@type": "Organization", name: view.publicationName, url: view.siteUrl }];
   const images = [...(a.leadImage ? [a.leadImage] : []), ...a.gallery];
@@ -131,8 +139,9 @@ export function newsArticleLd(view: PublicView, a: LdInput) {
   const published = a.publishedAt?.toISOString();
   return {
     "@context": "https://schema.org",
-    "@type": "NewsArticle",
+    "@type": a.kind === "LIVE" ? "LiveBlogPosting" : "NewsArticle",
     headline: a.ld.headline,
+    ...(a.kind === "LIVE" && published ? { coverageStartTime: published } : {}),
     ...(a.summary ? { description: a.summary } : {}),
     ...(published ? { datePublished: published } : {}),
     dateModified: a.updatedAt.toISOString(),
@@ -146,5 +155,8 @@ export function newsArticleLd(view: PublicView, a: LdInput) {
     url: a.canonical,
     isAccessibleForFree: true,
     ...(a.tags.length ? { keywords: a.tags } : {}),
+    ...(a.corrections?.length
+      ? { correction: a.corrections.map((c) => ({ "@type": "CorrectionComment", text: c.text, datePublished: c.at })) }
+      : {}),
   };
 }

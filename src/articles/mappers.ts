@@ -4,6 +4,8 @@ import { sectionRef } from "../sections/mappers.ts";
 import { publicImage, type MediaRef } from "../media/mappers.ts";
 import { formatLocal, shareLinks, type PublicView } from "./presentation.ts";
 import type { AdminArticleRow, PublicArticleRow, PublicListRow } from "./service.ts";
+import { lockedBy } from "./locks.ts";
+import { publicCredits, type CreditDoc } from "../authors/mappers.ts";
 import { alternateLinks, editorialWarnings, ldParts, newsArticleLd, type LdParts } from "./jsonld.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -55,6 +57,10 @@ export function publicArticle(
       publishedAt: x.publishedAt ? new Date(x.publishedAt) : null,
     })),
   );
+  // Issue 12: credited profiles and corrections (newest first); absent in documents built before them.
+  const authors = publicCredits((a as { authorCredits?: CreditDoc[] }).authorCredits, view);
+  const corrections = ((a as { corrections?: { id: number; type: string; text: string; at: Date | string }[] }).corrections ?? [])
+    .map((c) => ({ id: c.id, type: c.type, text: c.text, at: new Date(c.at).toISOString() }));
   const jsonLd = newsArticleLd(view, {
     ld: a.ld ?? ldParts(a),
     summary: a.summary,
@@ -68,6 +74,9 @@ export function publicArticle(
     tags: a.tags.map((t) => t.tag.name),
     leadImage: a.leadImage,
     gallery: a.gallery.map((g) => g.media),
+    kind: a.kind,
+    authors,
+    corrections,
   });
   return {
     slug: a.slug,
@@ -76,6 +85,7 @@ export function publicArticle(
     dateline: a.dateline,
     source: a.source,
     byline: a.byline,
+    authors,
     body: a.body,
     bodyText: a.bodyText,
     kind: a.kind,
@@ -94,6 +104,7 @@ export function publicArticle(
     links,
     language: a.language,
     alternates,
+    corrections,
     jsonLd,
   };
 }
@@ -116,6 +127,12 @@ export function adminArticle(a: AdminArticleRow, mediaBaseUrl = "") {
     editorialUpdatedAt: iso(a.editorialUpdatedAt),
     scheduledAt: iso(a.scheduledAt),
     reviewNote: a.reviewNote,
+    // Pending embargo (null: none): no public surface shows the article before it (src/articles/embargo.ts).
+    embargoedUntil: iso(a.embargoedUntil),
+    // Set while WITHDRAWN (src/articles/withdrawal.ts): when, the public reason, the status reinstating restores.
+    withdrawnAt: iso(a.withdrawnAt),
+    withdrawalReason: a.withdrawalReason,
+    withdrawnFrom: a.withdrawnFrom,
     deletedAt: iso(a.deletedAt),
     commentsClosed: a.commentsClosed,
     // Own language (null: the section's, then SITE_LANGUAGE) and translation group (null: none).
@@ -138,5 +155,9 @@ export function adminArticle(a: AdminArticleRow, mediaBaseUrl = "") {
     })),
     leadImage: image(a.leadImage, mediaBaseUrl),
     gallery: a.gallery.map((g) => ({ image: publicImage(g.media, mediaBaseUrl), caption: g.caption })),
+    // Who holds the edit lock (src/articles/locks.ts); null when nobody does or it expired.
+    lockedBy: lockedBy(a.editLock),
+    // Credited author profiles (src/authors), in byline order.
+    authors: a.authorCredits.map((c) => ({ id: c.author.id, slug: c.author.slug, name: c.author.name, role: c.role })),
   };
 }

@@ -10,6 +10,7 @@ import { adminArticle, publicArticle } from "./mappers.ts";
 import { publicView } from "./presentation.ts";
 import { effectiveLanguage } from "../i18n/languages.ts";
 import { languageSchema } from "../i18n/schema.ts";
+import { creditsSchema } from "../authors/schema.ts";
 import { getRevision, listRevisions, revisionSummary } from "./revisions.ts";
 import { searchArticlesAdmin } from "../search/admin.ts";
 import { queryTextSchema } from "../search/query.ts";
@@ -19,8 +20,8 @@ import {
   type AdminArticleRow, type Transition,
 } from "./service.ts";
 
-const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]);
-const status = z.enum(["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED", "ARCHIVED"]);
+const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY", "LIVE"]);
+const status = z.enum(["DRAFT", "IN_REVIEW", "SCHEDULED", "PUBLISHED", "ARCHIVED", "WITHDRAWN"]);
 
 /** The draft preview: the editorial path (drafts are not in the read model; src/delivery serves the public reads). */
 export function publicArticleRoutes(ctx: AppContext): Router {
@@ -74,6 +75,10 @@ const articleFields = {
   // Languages and translations (issue 9): null clears the language (inherit the section's) or leaves the group.
   language: languageSchema.nullable(),
   translationOf: bodyIdSchema.nullable(),
+  // Issue 12 §2: hidden from every public surface until then (must be in the future); null lifts it.
+  embargoedUntil: dateTimeSchema.nullable(),
+  // Issue 12 §5: credited author profiles [{ slug, role }], in byline order.
+  authors: creditsSchema,
 };
 
 const createBody = z.strictObject({
@@ -93,6 +98,8 @@ const createBody = z.strictObject({
   commentsClosed: articleFields.commentsClosed.optional(),
   language: articleFields.language.optional(),
   translationOf: articleFields.translationOf.optional(),
+  embargoedUntil: articleFields.embargoedUntil.optional(),
+  authors: articleFields.authors.optional(),
 }).refine((b) => !b.gallery?.length || b.kind === "PHOTO_STORY", {
   path: ["gallery"], message: "Only PHOTO_STORY articles have a gallery.",
 });

@@ -11,6 +11,7 @@
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { publishDue, purgeExpiredTrash } from "./service.ts";
+import { releaseDue } from "./embargo.ts";
 import { pruneEvents } from "../events/service.ts";
 import { scheduledMissed, scheduledPublished, schedulerLastRun, schedulerRuns } from "../observability/metrics.ts";
 import { MISSED_AFTER_SECONDS } from "../observability/collectors.ts";
@@ -66,6 +67,9 @@ export class Scheduler {
         scheduledPublished.inc(published.length);
         this.logger.info({ articles: published }, "published scheduled articles");
       }
+      // After publishing: a story scheduled and embargoed for the same instant goes out in this tick.
+      const released = await releaseDue(this.prisma);
+      if (released.length) this.logger.info({ articles: released }, "released embargoed articles");
       const now = Date.now();
       if (now - this.lastPurge >= (this.opts.purgeEveryMs ?? 3_600_000)) {
         this.lastPurge = now;

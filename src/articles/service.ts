@@ -17,6 +17,9 @@ import { approvedCommentCounts } from "../comments/service.ts";
 import { tooComplex, type BodySanitizer, type SanitizedBody } from "./sanitize-pool.ts";
 import { emit, type ChangeEventInput } from "../events/outbox.ts";
 import { articleEvent, articleState } from "../events/keys.ts";
+import { creditsInclude, replaceCredits, resolveCredits, type CreditInput } from "../authors/service.ts";
+import { assertNotLocked, editLockSelect } from "./locks.ts";
+import { assertEmbargo, embargoEventType } from "./embargo.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -42,6 +45,10 @@ export interface ArticleInput {
   translationOf?: number | null;
   /** Update only: moves the public updatedAt (editorialUpdatedAt) to now. */
   significantUpdate?: boolean;
+  /** A pending embargo (in the future), or null to lift it (src/articles/embargo.ts). */
+  embargoedUntil?: Date | null;
+  /** Credited author profiles, in byline order (src/authors); replaces the list. */
+  authors?: CreditInput[];
 }
 
 export const adminArticleInclude = {
@@ -55,6 +62,10 @@ export const adminArticleInclude = {
   },
   leadImage: { select: mediaRefSelect },
   gallery: { orderBy: { position: "asc" }, select: { caption: true, media: { select: mediaRefSelect } } },
+  // The advisory edit lock (src/articles/locks.ts): lockedBy, and 423 for other editors' writes.
+  editLock: { select: editLockSelect },
+  // Credited author profiles (src/authors).
+  authorCredits: creditsInclude,
 } satisfies Prisma.ArticleInclude;
 
 export type AdminArticleRow = Prisma.ArticleGetPayload<{ include: typeof adminArticleInclude }>;
@@ -158,6 +169,7 @@ function contentFields(input: ArticleInput, body?: SanitizedBody) {
   if (input.leadImage !== undefined) data.leadImageId = input.leadImage;
   if (input.commentsClosed !== undefined) data.commentsClosed = input.commentsClosed;
   if (input.language !== undefined) data.language = input.language;
+  if (input.embargoedUntil !== undefined) data.embargoedUntil = input.embargoedUntil;
   if (body) {
     data.body = body.body;
     data.bodyText = body.bodyText;
@@ -220,6 +232,7 @@ async function resolveTranslation(
   const existing = await getArticleAdmin(tx, target.id);
   if (existing.translationGroup) return { group: existing.translationGroup, ...none };
   assertCanEdit(actor, existing);
+  assertNotLocked(actor, existing);
   const group = groupIdFor(target.id);
   await tx.article.update({ where: { id: target.id }, data: { translationGroup: group, version: { increment: 1 } } });
   const row = await recordSave(tx, actor, "translation-linked", contentOf(existing), target.id, selfId ? { translation: selfId } : {});
@@ -283,10 +296,12 @@ export async function createArticle(
   actor: Actor,
   input: ArticleInput & { headline: string; section: string },
 ): Promise<AdminArticleRow> {
+  assertEmbargo(input.embargoedUntil);
   const { body, bodyText } = await sanitizer.sanitize(input.body ?? "");
   return prisma.$transaction(async (tx) => {
     const { sectionId, tagIds } = await resolveRefs(tx, input, undefined, actor);
     const translation = await resolveTranslation(tx, actor, input);
+    const credits = await resolveCredits(tx, input.authors);
     const slug = input.slug ?? (await uniqueSlug(tx, slugify(input.headline)));
     const created = await tx.article.create({
       data: {
@@ -306,10 +321,12 @@ export async function createArticle(
         commentsClosed: input.commentsClosed ?? false,
         language: input.language ?? null,
         translationGroup: translation.group ?? null,
+        embargoedUntil: input.embargoedUntil ?? null,
       },
       select: { id: true },
     });
     await replaceLinks(tx, created.id, input, tagIds);
+    await replaceCredits(tx, created.id, credits);
     const row = await recordSave(tx, actor, "create", null, created.id);
     // A new article is a draft: no public response shows it yet (no keys).
     await emit(tx, [...translation.events, await articleEvent(tx, "created", null, articleState(row), { actorId: actor.id })]);
@@ -317,7 +334,7 @@ export async function createArticle(
   });
 }
 
-const LOCKED_FOR_WRITERS: ArticleStatus[] = ["PUBLISHED", "SCHEDULED", "ARCHIVED"];
+const LOCKED_FOR_WRITERS: ArticleStatus[] = ["PUBLISHED", "SCHEDULED", "ARCHIVED", "WITHDRAWN"];
 
 // Who may read what in the editor API. A newsroom keeps a story between its
 // writer and the desk until it runs: WRITERs read their own articles, those
@@ -354,7 +371,7 @@ export async function getArticleFor(db: PrismaClient | Tx, actor: Pick<Actor, "i
 }
 
 /** WRITERs edit their own articles until they are scheduled or published; EDITOR+ edit any. */
-function assertCanEdit(actor: Actor, article: AdminArticleRow) {
+export function assertCanEdit(actor: Actor, article: AdminArticleRow) {
   if (actor.role !== "WRITER") return;
   if (!canRead(actor, article)) throw notFound("Article");
   if (article.authorId !== actor.id) throw forbidden("Writers can only change their own articles.");
@@ -373,11 +390,13 @@ export async function updateArticle(
   input: ArticleInput,
   ifMatch: IfMatch | null,
 ): Promise<AdminArticleRow> {
+  assertEmbargo(input.embargoedUntil);
   const body = input.body === undefined ? undefined : await sanitizer.sanitize(input.body);
   return prisma.$transaction(async (tx) => {
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
+    assertNotLocked(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
     if (input.gallery?.length && (input.kind ?? existing.kind) !== "PHOTO_STORY") {
@@ -391,6 +410,7 @@ export async function updateArticle(
     }
     const { sectionId, tagIds } = await resolveRefs(tx, input, id, actor);
     const translation = await resolveTranslation(tx, actor, input, id);
+    const credits = await resolveCredits(tx, input.authors);
     await writeVersioned(tx, id, version, {
       ...contentFields(input, body),
       ...(input.slug ? { slug: input.slug } : {}),
@@ -399,8 +419,14 @@ export async function updateArticle(
       ...(input.significantUpdate ? { editorialUpdatedAt: new Date() } : {}),
     });
     await replaceLinks(tx, id, input, tagIds);
-    const row = await recordSave(tx, actor, "update", contentOf(existing), id, input.significantUpdate ? { significantUpdate: true } : {});
-    await emit(tx, [...translation.events, await articleEvent(tx, "updated", articleState(existing), articleState(row), { actorId: actor.id })]);
+    await replaceCredits(tx, id, credits);
+    const row = await recordSave(tx, actor, "update", contentOf(existing), id, {
+      ...(input.significantUpdate ? { significantUpdate: true } : {}),
+      ...(input.embargoedUntil !== undefined ? { embargoedUntil: input.embargoedUntil?.toISOString() ?? null } : {}),
+    });
+    // Setting or lifting an embargo hides or shows the article (src/articles/embargo.ts).
+    const type = embargoEventType("updated", articleState(existing), articleState(row));
+    await emit(tx, [...translation.events, await articleEvent(tx, type, articleState(existing), articleState(row), { actorId: actor.id })]);
     return row;
   });
 }
@@ -411,6 +437,7 @@ export async function trashArticle(prisma: PrismaClient, actor: Actor, id: numbe
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
+    assertNotLocked(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, true, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
     const deletedAt = new Date();
@@ -426,6 +453,7 @@ export async function restoreFromTrash(prisma: PrismaClient, actor: Actor, id: n
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     if (!existing.deletedAt) throw conflict("The article is not in the trash.", "not-in-trash");
+    assertNotLocked(actor, existing);
     if (existing.deletedAt.getTime() + retentionDays * 86400_000 < Date.now()) {
       throw new HttpError(410, "trash-expired", `The article was trashed more than ${retentionDays} days ago.`);
     }
@@ -521,6 +549,7 @@ export async function transition(
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     if (action === "submit") assertCanEdit(actor, existing);
+    assertNotLocked(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
     if (!rule.from.includes(existing.status)) {
@@ -618,6 +647,7 @@ export async function restoreRevision(
     await lockForWrite(tx, id);
     const existing = await getArticleAdmin(tx, id);
     assertCanEdit(actor, existing);
+    assertNotLocked(actor, existing);
     const version = checkIfMatch(ifMatch, existing.version, false, () => adminArticle(existing));
     if (existing.deletedAt) throw inTrash();
     const rev = await tx.articleRevision.findUnique({ where: { articleId_number: { articleId: id, number } } });
@@ -741,12 +771,15 @@ export const publicArticleInclude = {
   editors: { orderBy: { position: "asc" }, select: { editor: { select: { name: true } } } },
   tags: { select: { tag: { select: { slug: true, name: true } } }, orderBy: { tag: { slug: "asc" } } },
   related: {
-    where: { related: { status: "PUBLISHED", deletedAt: null } },
+    where: { related: { status: "PUBLISHED", deletedAt: null, embargoedUntil: null } },
     orderBy: { position: "asc" },
     select: { related: { select: { id: true, slug: true, headline: true, kind: true } } },
   },
   leadImage: { select: mediaRefSelect },
   gallery: { orderBy: { position: "asc" }, select: { caption: true, media: { select: mediaRefSelect } } },
+  // Issue 12: credited author profiles and corrections (newest first).
+  authorCredits: creditsInclude,
+  corrections: { orderBy: [{ at: "desc" }, { id: "desc" }], select: { id: true, type: true, text: true, at: true } },
 } satisfies Prisma.ArticleInclude;
 
 /** commentCount: see approvedCommentCounts (a relation _count filter aggregated every comment on the site). */
@@ -780,7 +813,7 @@ export async function automaticRelated(
   article: { id: number; sectionId: number; tags: { tag: { slug: string } }[] },
   max = 6,
 ) {
-  const base: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null, id: { not: article.id } };
+  const base: Prisma.ArticleWhereInput = { status: "PUBLISHED", deletedAt: null, embargoedUntil: null, id: { not: article.id } };
   const select = { id: true, slug: true, headline: true, kind: true } as const;
   const order = [{ publishedAt: "desc" as const }, { id: "desc" as const }];
   const tagSlugs = article.tags.map((t) => t.tag.slug);

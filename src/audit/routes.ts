@@ -11,7 +11,7 @@ export function adminAuditRoutes(ctx: AppContext): Router {
   const query = z.object({
     action: z.string().regex(/^[a-z.-]{1,60}$/, "An action such as article.publish, or a prefix such as article.").optional(),
     actor: idSchema.optional(),
-    targetType: z.enum(["article", "section", "comment", "editor", "media", "collection"]).optional(),
+    targetType: z.enum(["article", "section", "comment", "editor", "media", "collection", "author", "live-entry"]).optional(),
     targetId: idSchema.optional(),
     since: isoDateTimeSchema.optional(),
     until: isoDateTimeSchema.optional(),

@@ -12,7 +12,7 @@ import { commentKeys } from "../events/keys.ts";
 /** The id and status of a publicly readable article. */
 async function readableArticle(prisma: PrismaClient, slug: string, statuses: ArticleStatus[]) {
   const a = await prisma.article.findFirst({
-    where: { slug, status: { in: statuses }, deletedAt: null },
+    where: { slug, status: { in: statuses }, deletedAt: null, embargoedUntil: null },
     select: { id: true, status: true, commentsClosed: true },
   });
   if (!a) throw notFound("Article");

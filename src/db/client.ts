@@ -9,6 +9,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { countingAdapterFactory, countStatements } from "./statements.ts";
+import { registerPool } from "../observability/metrics.ts";
 
 /** Runs SQL on one connection, outside Prisma (migrations, locks). */
 export interface RawConnection {
@@ -54,6 +55,11 @@ export interface OpenOptions {
   statementTimeoutMs?: number;
   /** PostgreSQL only: ends sessions left idle inside a transaction, 0 for never (default 30000). */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * PostgreSQL only: a read replica (a hot standby): never creates `schema`
+   * (the primary does; a standby refuses any DDL) and connects only when first used.
+   */
+  replica?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -151,7 +157,11 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   });
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => {});
-  if (schema) {
+  // Its usage, for /metrics (src/observability), until the database closes.
+  const unregisterPool = registerPool(opts.replica ? `replica:${new URL(url).host}` : "primary", () => ({
+    total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10,
+  }));
+  if (schema && !opts.replica) {
     const c = await pool.connect();
     try {
       await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((err: { code?: string }) => {
@@ -215,6 +225,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     },
     async close() {
       await Promise.all([...listeners].map((stop) => stop()));
+      unregisterPool();
       await prisma.$disconnect();
       await pool.end();
     },

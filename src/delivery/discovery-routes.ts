@@ -27,6 +27,8 @@ import { LiveSectionTree } from "./section-tree.ts";
 import { surrogateKeys } from "./response-cache.ts";
 import { lastModified, newest, urls } from "./discovery.ts";
 import { publicReads } from "../db/replicas.ts";
+import { authorSlugSchema } from "../authors/schema.ts";
+import { authorPageUrl } from "../authors/mappers.ts";
 import {
   FEED_MEDIA_TYPES, atom, feedRows, feedUpdated, jsonFeed, rss, toEntry,
   type FeedFilter, type FeedFormat, type FeedMeta,
@@ -43,13 +45,15 @@ export const feedQuery = z
     section: slugSchema.optional(),
     tag: slugSchema.optional(),
     author: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
+    // An author profile's slug (issue 12 §5; src/authors).
+    authorProfile: authorSlugSchema.optional(),
     // As on the public lists: the effective language, matched in canonical case.
     language: languageSchema.optional(),
   })
   .superRefine((q, ctx) => {
-    const set = (["section", "tag", "author"] as const).filter((k) => q[k] !== undefined);
+    const set = (["section", "tag", "author", "authorProfile"] as const).filter((k) => q[k] !== undefined);
     if (set.length > 1) {
-      for (const k of set.slice(1)) ctx.addIssue({ code: "custom", path: [k], message: `Use one of section, tag and author (got ${set.join(", ")}).` });
+      for (const k of set.slice(1)) ctx.addIssue({ code: "custom", path: [k], message: `Use one of section, tag, author and authorProfile (got ${set.join(", ")}).` });
     }
   });
 type FeedQuery = z.output<typeof feedQuery>;
@@ -58,6 +62,7 @@ type FeedQuery = z.output<typeof feedQuery>;
 function canonicalQuery(q: FeedQuery): string {
   const p = new URLSearchParams();
   if (q.author !== undefined) p.set("author", String(q.author));
+  if (q.authorProfile) p.set("authorProfile", q.authorProfile);
   if (q.language) p.set("language", q.language);
   if (q.section) p.set("section", q.section);
   if (q.tag) p.set("tag", q.tag);
@@ -81,7 +86,7 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
   const reads = publicReads(ctx);
 
   async function feed(format: FeedFormat, q: FeedQuery, self: Record<FeedFormat, string>, res: Response) {
-    const filter: FeedFilter = { language: q.language, tag: q.tag, author: q.author };
+    const filter: FeedFilter = { language: q.language, tag: q.tag, author: q.author, authorProfile: q.authorProfile };
     let sectionName: string | undefined;
     let sectionSlug: string | undefined;
     let sectionDescription = "";
@@ -111,8 +116,9 @@ export function discoveryRoutes(ctx: AppContext, mw: DiscoveryMiddleware, sectio
       description: sectionDescription
         || (q.tag ? `Stories tagged ${found.name} from ${config.PUBLICATION_NAME}`
           : q.author !== undefined ? `Stories by or edited by ${found.name} at ${config.PUBLICATION_NAME}`
+            : q.authorProfile ? `Stories by ${found.name} at ${config.PUBLICATION_NAME}`
             : `The latest stories from ${config.PUBLICATION_NAME}`),
-      home: sectionSlug ? u.section(sectionSlug) : u.site,
+      home: sectionSlug ? u.section(sectionSlug) : q.authorProfile ? authorPageUrl(view, q.authorProfile) : u.site,
       self,
       language,
       publication: config.PUBLICATION_NAME,

@@ -34,6 +34,8 @@ export interface FeedFilter {
   tag?: string;
   /** An editor: stories they are the author of or credited on as desk editor. */
   author?: number;
+  /** An author profile (issue 12 §5), by slug: the stories crediting it ("ArticleAuthor"(authorId)). */
+  authorProfile?: string;
   /** Effective language (normalized BCP 47). */
   language?: string;
 }
@@ -63,7 +65,14 @@ export async function feedRows(prisma: PrismaClient, f: FeedFilter, limit = FEED
   // worth unless a language filter may skip some), and those credited,
   // bounded by the editor's credits ("ArticleEditor"(editorId)).
   const walk = f.language ? Prisma.empty : Prisma.sql`LIMIT ${limit}`;
-  const keys = f.author !== undefined
+  const keys = f.authorProfile !== undefined
+    ? Prisma.sql`
+        SELECT p."articleId", p."publishedAt"
+          FROM "Author" au JOIN "ArticleAuthor" x ON x."authorId" = au.id
+          JOIN "PublishedArticle" p ON p."articleId" = x."articleId"
+         WHERE au.slug = ${f.authorProfile} AND ${cond}
+         ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit}`
+    : f.author !== undefined
     ? Prisma.sql`
         WITH mine AS MATERIALIZED (
           (SELECT a.id FROM "Article" a
@@ -88,6 +97,8 @@ export async function feedRows(prisma: PrismaClient, f: FeedFilter, limit = FEED
          ORDER BY p."publishedAt" DESC, p."articleId" DESC LIMIT ${limit}`;
   const named = f.tag
     ? Prisma.sql`SELECT name FROM "Tag" WHERE slug = ${f.tag}`
+    : f.authorProfile !== undefined
+    ? Prisma.sql`SELECT name FROM "Author" WHERE slug = ${f.authorProfile}`
     : f.author !== undefined
       ? Prisma.sql`
           SELECT e.name FROM "Editor" e WHERE e.id = ${f.author} AND (
@@ -152,7 +163,9 @@ export function toEntry(row: FeedRow, tree: SectionTree, view: PublicView, u: Ur
   const modified = new Date(d.updatedAt ?? d.publishedAt);
   const lead = d.leadImage;
   // As the JSON-LD names them: the people of the byline, else the agency, else the publication.
-  const people = bylinePeople(d.byline);
+  // Credited author profiles first (issue 12 §5), as the JSON-LD names them.
+  const credited = (d.authorCredits ?? []).map((c) => c.author.name);
+  const people = credited.length ? credited : bylinePeople(d.byline);
   const authors = people.length ? people : [d.source?.trim() || site.publication];
   return {
     id: d.id,

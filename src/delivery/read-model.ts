@@ -46,6 +46,7 @@ import { inArticleBatches } from "../db/article-batches.ts";
 import { LANGUAGE_TAG, effectiveLanguage, normalizeLanguage } from "../i18n/languages.ts";
 import { loadTree, type SectionTree } from "../sections/service.ts";
 import { ldParts, type LdParts } from "../articles/jsonld.ts";
+import { syncTombstones } from "./tombstones.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -108,6 +109,10 @@ export interface ArticleDoc {
   related: { related: { slug: string; headline: string; kind: string } }[];
   /** Filled only when none were picked. */
   automatic: { slug: string; headline: string; kind: string }[];
+  /** Credited author profiles in byline order (issue 12 §5; absent in documents built before). */
+  authorCredits?: { role: string; author: { id: number; slug: string; name: string } }[];
+  /** Corrections, newest first (issue 12 §1; absent in documents built before). */
+  corrections?: { id: number; type: string; text: string; at: string }[];
 }
 
 /** The list-item fragment (latest, fronts, collections, popular, /articles). */
@@ -157,14 +162,14 @@ async function automaticRelatedMany(db: Db, ids: number[], max = 6): Promise<Map
       FROM "Article" s
       CROSS JOIN LATERAL (
         (SELECT b.id, b.slug, b.headline, b.kind, 0 AS pri, b."publishedAt" FROM "Article" b
-          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b.id <> s.id
+          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b."embargoedUntil" IS NULL AND b.id <> s.id
             AND EXISTS (SELECT 1 FROM "ArticleTag" bt JOIN "ArticleTag" st ON st."tagId" = bt."tagId"
                          WHERE bt."articleId" = b.id AND st."articleId" = s.id)
           ORDER BY b."publishedAt" DESC, b.id DESC LIMIT ${max})
         UNION ALL
         -- Twice as many: those already picked by tag are skipped below.
         (SELECT b.id, b.slug, b.headline, b.kind, 1 AS pri, b."publishedAt" FROM "Article" b
-          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b.id <> s.id AND b."sectionId" = s."sectionId"
+          WHERE b.status = 'PUBLISHED' AND b."deletedAt" IS NULL AND b."embargoedUntil" IS NULL AND b.id <> s.id AND b."sectionId" = s."sectionId"
           ORDER BY b."publishedAt" DESC, b.id DESC LIMIT ${2 * max})) x
      WHERE s.id = ANY(${ids}::int[])
      ORDER BY s.id, x.pri, x."publishedAt" DESC, x.id DESC`;
@@ -185,7 +190,7 @@ async function groupMembers(db: Db, tree: SectionTree, groups: string[]): Promis
   if (!groups.length) return out;
   const rows = await db.$queryRaw<{ id: number; slug: string; sectionId: number; publishedAt: Date | null; language: string | null; group: string }[]>`
     SELECT id, slug, "sectionId", "publishedAt", language, "translationGroup" AS "group" FROM "Article"
-     WHERE "translationGroup" = ANY(${groups}::text[]) AND status = 'PUBLISHED' AND "deletedAt" IS NULL
+     WHERE "translationGroup" = ANY(${groups}::text[]) AND status = 'PUBLISHED' AND "deletedAt" IS NULL AND "embargoedUntil" IS NULL
      ORDER BY id`;
   for (const r of rows) {
     const list = out.get(r.group) ?? [];
@@ -218,7 +223,8 @@ function alternatesOf(self: { id: number; language: string }, members: Member[])
 async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
   if (!ids.length) return [];
   const articles = await db.article.findMany({
-    where: { id: { in: ids }, deletedAt: null, status: { in: [...PUBLIC_STATUSES] } },
+    // A pending embargo keeps the article out (src/articles/embargo.ts): the scheduler's release event rebuilds it.
+    where: { id: { in: ids }, deletedAt: null, embargoedUntil: null, status: { in: [...PUBLIC_STATUSES] } },
     include: publicArticleInclude,
   });
   if (!articles.length) return [];
@@ -256,6 +262,8 @@ async function buildRows(db: Db, ids: number[]): Promise<Row[]> {
       gallery: a.gallery.map((g) => ({ caption: g.caption, media: g.media })),
       related: a.related.map((r) => ({ related: { slug: r.related.slug, headline: r.related.headline, kind: r.related.kind } })),
       automatic: automatic.map((r) => ({ slug: r.slug, headline: r.headline, kind: r.kind })),
+      authorCredits: a.authorCredits.map((c) => ({ role: c.role, author: { id: c.author.id, slug: c.author.slug, name: c.author.name } })),
+      corrections: a.corrections.map((c) => ({ id: c.id, type: c.type, text: c.text, at: c.at.toISOString() })),
     };
     rows.push({
       articleId: a.id,
@@ -362,7 +370,7 @@ async function lockGroups(db: Db, ids: number[]): Promise<void> {
 async function sameGroup(db: Db, groups: string[]): Promise<number[]> {
   const rows = await db.$queryRaw<{ id: number }[]>`
     SELECT id FROM "Article" WHERE "translationGroup" = ANY(${groups}::text[])
-       AND status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL`;
+       AND status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL AND "embargoedUntil" IS NULL`;
   return rows.map((r) => r.id);
 }
 
@@ -464,6 +472,7 @@ export async function project(db: Db, events: ChangeEventInput[]): Promise<void>
   }
   const ids = [...rebuild];
   const { changed, peers } = await refresh(db, ids);
+  await syncTombstones(db, ids);
   const also = (await recommenders(db, changed)).filter((id) => !rebuild.has(id));
   if (also.length) await refresh(db, also, { peers: false });
   if (also.length || peers.length) {
@@ -558,7 +567,7 @@ export interface BackfillDue {
 export async function backfillDue(prisma: PrismaClient): Promise<BackfillDue> {
   const missing = await prisma.$queryRaw<{ id: number }[]>`
     SELECT a.id FROM "Article" a
-     WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL
+     WHERE a.status IN ('PUBLISHED', 'ARCHIVED') AND a."deletedAt" IS NULL AND a."embargoedUntil" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "PublishedArticle" p WHERE p."articleId" = a.id)
      ORDER BY a.id`;
   return { missing: missing.map((m) => m.id), stale: (await staleLanguage(prisma)).map((s) => s.id) };
@@ -609,9 +618,9 @@ export async function backfill(prisma: PrismaClient, logger?: Logger, concurrenc
 export async function rebuildAll(prisma: PrismaClient, logger?: Logger, concurrency = 1): Promise<number> {
   const stale = await prisma.$executeRaw`
     DELETE FROM "PublishedArticle" p USING "Article" a
-     WHERE a.id = p."articleId" AND (a."deletedAt" IS NOT NULL OR a.status NOT IN ('PUBLISHED', 'ARCHIVED'))`;
+     WHERE a.id = p."articleId" AND (a."deletedAt" IS NOT NULL OR a."embargoedUntil" IS NOT NULL OR a.status NOT IN ('PUBLISHED', 'ARCHIVED'))`;
   const all = await prisma.$queryRaw<{ id: number }[]>`
-    SELECT id FROM "Article" WHERE status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL ORDER BY id`;
+    SELECT id FROM "Article" WHERE status IN ('PUBLISHED', 'ARCHIVED') AND "deletedAt" IS NULL AND "embargoedUntil" IS NULL ORDER BY id`;
   await buildInBatches(prisma, all.map((a) => a.id), concurrency, logger);
   logger?.info({ articles: all.length, removed: stale }, "read model: rebuilt");
   return all.length;

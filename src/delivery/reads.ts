@@ -5,6 +5,7 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 import type { Database } from "../db/client.ts";
 import type { ArticleDoc, ImageRef, ItemDoc } from "./read-model.ts";
+import type { Tombstone } from "./tombstones.ts";
 
 export interface ItemRow {
   articleId: number;
@@ -20,18 +21,32 @@ const ITEM_COLUMNS = Prisma.sql`"articleId", "sectionId", item`;
  * reader's own), else the document to render. The hottest read of all, so it
  * skips Prisma (see Database.read).
  */
-export async function articleBySlug(db: Pick<Database, "read">, slug: string, statuses: string[], renderKey: string) {
+export async function articleBySlug(
+  db: Pick<Database, "read">, slug: string, statuses: string[], renderKey: string, opts: { tombstones?: boolean } = {},
+) {
+  // With tombstones: a withdrawn article's row (status WITHDRAWN, `tombstone` set, jsonKeys its
+  // surrogate key) in the same statement, so its 410 costs no more than a 200 (src/delivery/tombstones.ts).
+  const withdrawn = opts.tombstones
+    ? `UNION ALL
+     SELECT 'WITHDRAWN', 0, ARRAY[]::int[], NULL, NULL, 'article:' || "articleId", NULL,
+            jsonb_build_object('slug', slug, 'headline', headline,
+              'withdrawnAt', to_char("withdrawnAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'reason', reason)
+       FROM "ArticleTombstone" WHERE slug = $1
+      LIMIT 1`
+    : "";
   const [row] = await db.read<{
     json: string | null; etag: string | null; jsonKeys: string | null; doc: ArticleDoc | null;
-    status: string; commentCount: number; relatedIds: number[];
+    status: string; commentCount: number; relatedIds: number[]; tombstone?: Tombstone | null;
   }>(
     `SELECT status::text AS status, "commentCount", "relatedIds",
             CASE WHEN "renderKey" = $3 THEN json END AS json,
             CASE WHEN "renderKey" = $3 THEN etag END AS etag,
             CASE WHEN "renderKey" = $3 THEN "jsonKeys" END AS "jsonKeys",
-            CASE WHEN "renderKey" = $3 THEN NULL ELSE doc END AS doc
+            CASE WHEN "renderKey" = $3 THEN NULL ELSE doc END AS doc${opts.tombstones ? `,
+            NULL::jsonb AS tombstone` : ""}
        FROM "PublishedArticle"
-      WHERE slug = $1 AND status::text = ANY($2::text[])`,
+      WHERE slug = $1 AND status::text = ANY($2::text[])
+     ${withdrawn}`,
     [slug, statuses, renderKey],
   );
   return row;

@@ -58,7 +58,12 @@ export const POLICIES: { pattern: string; policy: CachePolicy }[] = [
   { pattern: "/articles/:slug", policy: policy(30, 300, 60, DAY, { baseKeys: () => ["sections"] }) },
   { pattern: "/articles/:slug/print", policy: policy(30, 300, 60, DAY, { varyAccept: true, baseKeys: () => ["sections"] }) },
   { pattern: "/articles/:slug/comments", policy: policy(15, 60, 30, 3600) },
+  // Live entries (src/live): polled every few seconds; a new entry purges entries:<articleId> at once.
+  { pattern: "/articles/:slug/entries", policy: policy(5, 30, 10, 300) },
   { pattern: "/latest", policy: policy(15, 60, 30, DAY, { baseKeys: () => ["latest", "articles", "sections"] }) },
+  // Issue 12: the corrections feed (purged by "corrections") and author pages (author:<id>; "articles" for new credits).
+  { pattern: "/corrections", policy: policy(15, 60, 30, DAY, { baseKeys: () => ["corrections", "sections"] }) },
+  { pattern: "/authors/:slug", policy: policy(30, 300, 60, DAY, { baseKeys: () => ["articles", "sections"] }) },
   { pattern: "/sections", policy: policy(60, 600, 300, DAY, { baseKeys: () => ["sections"] }) },
   { pattern: "/sections/:slug", policy: policy(60, 600, 300, DAY, { baseKeys: () => ["sections"] }) },
   { pattern: "/sections/:slug/front", policy: policy(15, 60, 30, DAY, { baseKeys: (p) => [`front:${p.slug}`, "articles", "sections"] }) },
@@ -304,6 +309,17 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
     const send = res.send;
     res.send = function (this: Response, body?: unknown) {
       res.send = send;
+      if (res.statusCode === 410 && res.locals.tombstone === true) {
+        // A withdrawn article's tombstone (src/delivery/tombstones.ts) is public: shared caches keep it
+        // under its surrogate keys (a reinstatement purges them); this cache does not (one statement).
+        const keys: string[] = res.locals.surrogateKeys ?? [];
+        res.setHeader("Cache-Control", route.cacheControl);
+        if (keys.length) {
+          res.setHeader("Surrogate-Key", keys.join(" "));
+          res.setHeader("Cache-Tag", keys.join(","));
+        }
+        return send.call(this, body);
+      }
       if (res.statusCode !== 200) {
         // Errors (and anything unusual) are not kept by anyone.
         res.setHeader("Cache-Control", "no-store");
@@ -324,7 +340,8 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
           for (const v of Array.isArray(value) ? value : [value]) full.push(name, String(v));
         }
         store(cacheKey, { body: bytes, etag, keys, full }, route.policy, startedAt);
-        learnTemplate(route.pattern, full);
+        // Loaders answer query-less requests only: their headers come from one too.
+        if (!search) learnTemplate(route.pattern, full);
       }
       if (notModified(req, etag, res.getHeader("last-modified"))) {
         res.removeHeader("Content-Type");
@@ -389,7 +406,9 @@ export function createResponseCache(events: EventBus, opts: ResponseCacheOptions
       }
       const loader = loaders[route.pattern];
       const template = templates.get(route.pattern);
-      if (!loader || !template || route.policy.varyAccept) return next();
+      // A loader answers from the path alone: a request with a query (?format=ninjs, src/wire) may
+      // ask for another representation, so it goes down the chain (and is stored under its own key).
+      if (!loader || !template || route.policy.varyAccept || search) return next();
       // A miss the route's loader can answer without the middleware chain;
       // when it cannot (no such row, nothing stored yet, an error) the chain
       // answers, with what the loader read left in res.locals.

@@ -21,6 +21,7 @@ import { languageSchema } from "../i18n/schema.ts";
 import { surrogateKeys, type MissLoader } from "./response-cache.ts";
 import { searchRoutes } from "./search.ts";
 import { publicReads } from "../db/replicas.ts";
+import { Withdrawn, goneError, sendTombstone } from "./withdrawn.ts";
 
 const kind = z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY", "LIVE"]);
 // ?language= (issue 9): the articles' effective language, normalized (zh-hans finds zh-Hans).
@@ -56,7 +57,7 @@ export function articleMissLoader(ctx: AppContext, renderer: ArticleRenderer): M
   return async ({ slug }, res) => {
     if (!slugSchema.safeParse(slug).success) return undefined;
     const { key } = await renderer.key();
-    const row = await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, key));
+    const row = await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, key, { tombstones: true }));
     res.locals.prefetchedArticle = { slug, key, row } satisfies Prefetched;
     // The chain's Server-Timing counts it.
     res.locals.statementsBefore = 1;
@@ -96,8 +97,9 @@ export function deliveryRoutes(
     const pre = res.locals.prefetchedArticle as Prefetched | undefined;
     const row = pre && pre.slug === slug && pre.key === k.key
       ? pre.row
-      : await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, k.key));
+      : await reads.run(res.req, (db) => articleBySlug(db, slug, statuses, k.key, { tombstones: true }));
     if (!row) throw notFound("Article");
+    if (row.tombstone) throw new Withdrawn(row.tombstone, row.jsonKeys ?? "");
     if (row.json !== null && row.etag !== null && row.jsonKeys !== null) {
       surrogateKeys(res, row.jsonKeys.split(" "));
       return { json: row.json, etag: row.etag };
@@ -108,14 +110,20 @@ export function deliveryRoutes(
     return renderer.render(doc, row, tree);
   };
   r.get("/articles/:slug", route({ params: slugParams }, async ({ params }, _req, res) => {
-    const { json, etag } = await load(params.slug, res);
+    const loaded = await load(params.slug, res).catch((err: unknown) => {
+      if (!(err instanceof Withdrawn)) throw err;
+      sendTombstone(res, err);
+      return undefined;
+    });
+    if (!loaded) return;
+    const { json, etag } = loaded;
     // The bytes as res.json would send them, with their ETag already known.
     res.locals.etag = etag;
     res.set("Content-Type", "application/json; charset=utf-8").send(json);
   }));
   // A print-friendly page: no scripts, nothing loaded but the article's images.
   r.get("/articles/:slug/print", route({ params: slugParams }, async ({ params }, req, res) => {
-    const a = JSON.parse((await load(params.slug, res)).json) as RenderedArticle;
+    const a = JSON.parse((await load(params.slug, res).catch(goneError)).json) as RenderedArticle;
     res.set("Content-Security-Policy", "default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
     if (req.accepts(["text/html", "text/plain"]) === "text/plain") res.type("text/plain").send(printText(a));
     else res.type("text/html").send(printHtml(a));

@@ -34,6 +34,7 @@ import type { ItemDoc } from "./read-model.ts";
 import { renderItem } from "./render.ts";
 import { surrogateKeys } from "./response-cache.ts";
 import { LiveSectionTree } from "./section-tree.ts";
+import { publicReads } from "../db/replicas.ts";
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
@@ -56,7 +57,7 @@ const searchQuery = z.object({
   q: queryTextSchema,
   section: slugSchema.optional(),
   tag: slugSchema.optional(),
-  kind: z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY"]).optional(),
+  kind: z.enum(["STORY", "ANALYSIS", "OPINION", "PHOTO_STORY", "LIVE"]).optional(),
   language: languageSchema.optional(),
   from: instant("from").optional(),
   to: instant("to").optional(),
@@ -208,7 +209,9 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
   const r = Router();
   const view = publicView(ctx.config);
   setSearchSiteLanguage(ctx.config.SITE_LANGUAGE);
+  // The configurations in use are cached from the primary; the search itself may run on a read replica.
   const configs = new ConfigsInUse(ctx.prisma, ctx.events);
+  const reads = publicReads(ctx);
 
   const render = async (res: Response, rows: SearchRow[]) => {
     surrogateKeys(res, rows.map((x) => `article:${x.articleId}`));
@@ -217,7 +220,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
   };
 
   // 1 statement (2 right after an article or section change).
-  r.get("/search", route({ query: searchQuery }, async ({ query }, _req, res) => {
+  r.get("/search", route({ query: searchQuery }, async ({ query }, req, res) => {
     const cursor = decodeSearchCursor(query.cursor, query.sort === "relevance" ? "r" : "n");
     if (query.from && query.to && query.from >= query.to) {
       throw badRequest("The request is invalid.", [{ path: "query.to", message: "Must not be before `from`." }]);
@@ -230,7 +233,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
     }
     const inUse = query.language ? [searchConfigFor(query.language)] : await configs.get();
     const rows = inUse.length
-      ? await publicSearchRows(ctx.db, {
+      ? await reads.run(req, (db) => publicSearchRows(db, {
         parsed: parseSearch(query.q),
         configs: inUse,
         sectionIds,
@@ -242,7 +245,7 @@ export function searchRoutes(ctx: AppContext, sections: LiveSectionTree): Router
         sort: query.sort,
         after: cursor ? (cursor.s === "r" ? { r: cursor.r, id: cursor.id } : { t: new Date(cursor.t), id: cursor.id }) : undefined,
         take: query.limit + 1,
-      })
+      }))
       : [];
     const total = rows[0]?.total ?? 0;
     const hits = rows.filter((x) => x.articleId !== null);

@@ -28,20 +28,26 @@ export interface ArticleState {
   deletedAt: Date | null;
   sectionId: number;
   tags: string[];
+  /** A pending embargo hides the article from every public response (src/articles/embargo.ts). */
+  embargoed?: boolean;
 }
 
 /** The state of a row loaded with adminArticleInclude (or anything shaped like it). */
 export function articleState(row: {
   id: number; status: ArticleStatus; deletedAt: Date | null; section: { id: number }; tags: { tag: { slug: string } }[];
+  embargoedUntil?: Date | null;
 }): ArticleState {
-  return { id: row.id, status: row.status, deletedAt: row.deletedAt, sectionId: row.section.id, tags: row.tags.map((t) => t.tag.slug) };
+  return {
+    id: row.id, status: row.status, deletedAt: row.deletedAt, sectionId: row.section.id, tags: row.tags.map((t) => t.tag.slug),
+    embargoed: row.embargoedUntil != null,
+  };
 }
 
 // ARCHIVED articles are readable by slug when ARCHIVED_PUBLIC is set; the
 // keys do not depend on that setting (an extra purge costs little, a missed one serves stale content).
 const VISIBLE: ArticleStatus[] = ["PUBLISHED", "ARCHIVED"];
 export const isVisible = (s: ArticleState | null | undefined): s is ArticleState =>
-  !!s && !s.deletedAt && VISIBLE.includes(s.status);
+  !!s && !s.deletedAt && !s.embargoed && VISIBLE.includes(s.status);
 
 /** front:<slug> of the section and every ancestor (their fronts include descendants' stories). */
 export function frontKeys(tree: SectionTree, sectionId: number): string[] {
@@ -70,7 +76,7 @@ export async function articleKeys(tx: Tx, before: ArticleState | null, after: Ar
   const collections = await tx.collection.findMany({ where: { items: { some: { articleId: id } } }, select: { slug: true } });
   // Published stories that list this one under "We Recommend" show its headline.
   const referrers = await tx.articleRelated.findMany({
-    where: { relatedId: id, article: { status: { in: VISIBLE }, deletedAt: null } },
+    where: { relatedId: id, article: { status: { in: VISIBLE }, deletedAt: null, embargoedUntil: null } },
     select: { articleId: true },
   });
   keys.push(...collections.map((c) => key.collection(c.slug)), ...referrers.map((r) => key.article(r.articleId)));
@@ -98,7 +104,7 @@ export async function articleEvent(
 
 /** Keys of every visible article among `ids` (e.g. those crediting an editor). */
 export async function visibleArticleKeys(tx: Tx, where: Prisma.ArticleWhereInput): Promise<string[]> {
-  const rows = await tx.article.findMany({ where: { ...where, status: { in: VISIBLE }, deletedAt: null }, select: { id: true } });
+  const rows = await tx.article.findMany({ where: { ...where, status: { in: VISIBLE }, deletedAt: null, embargoedUntil: null }, select: { id: true } });
   return rows.map((r) => key.article(r.id));
 }
 

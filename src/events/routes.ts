@@ -12,7 +12,7 @@ export function adminEventRoutes(ctx: AppContext): Router {
     after: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, "Must be a non-negative integer (an event id).").transform(Number).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     type: z.string().regex(/^[a-z.-]{1,60}$/, "A type such as article.published, or a prefix such as article.").optional(),
-    entityType: z.enum(["article", "section", "comment", "editor", "media", "collection"]).optional(),
+    entityType: z.enum(["article", "section", "comment", "editor", "media", "collection", "author", "live-entry"]).optional(),
     entityId: idSchema.optional(),
   });
   r.get("/events", requireRole("ADMIN"), route({ query }, async ({ query }, _req, res) => {

@@ -72,7 +72,8 @@ async function upsert(db: Db, ids: number[], langs: string[]): Promise<void> {
   await db.$executeRaw`
     INSERT INTO "ArticleSearch"
       ("articleId", status, deleted, "sectionId", kind, "publishedAt", "tagSlugs", language, config, document, "snippetSource", "builtAt")
-    SELECT a.id, a.status, a."deletedAt" IS NOT NULL, a."sectionId", a.kind, a."publishedAt",
+    -- "deleted": hidden from the public search (trashed, or under a pending embargo: src/articles/embargo.ts).
+    SELECT a.id, a.status, a."deletedAt" IS NOT NULL OR a."embargoedUntil" IS NOT NULL, a."sectionId", a.kind, a."publishedAt",
            COALESCE(t.slugs, ARRAY[]::text[]), x.lang, x.cfg,
            setweight(to_tsvector(x.cfg::regconfig, a.headline), 'A') ||
            setweight(to_tsvector(x.cfg::regconfig, a.summary), 'B') ||

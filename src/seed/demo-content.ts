@@ -549,6 +549,53 @@ export const DEMO: DemoContent = {
       related: ["china-ev-charging", "china-guizhou-broadband"],
       tags: ["technology", "trade"],
     },
+    // Issue 12 §2: published under embargo (embargoHoursFromNow): off every public surface until four
+    // hours after the seed runs, when the scheduler releases it (README "Newsroom workflow").
+    {
+      key: "biz-embargoed-trade-figures",
+      slug: "half-year-trade-figures-show-rise-in-inland-exports",
+      headline: "Half-year trade figures show rise in inland exports",
+      summary: "Customs data released under embargo show exports from inland provinces growing faster than those of the coast.",
+      dateline: "BEIJING",
+      source: "Meridian News Agency",
+      kind: "STORY",
+      section: "business",
+      publishedAt: null,
+      publishedHoursAgo: 0,
+      embargoHoursFromNow: 4,
+      paragraphs: [
+        "Exports from inland provinces rose faster than those of coastal regions in the first half of the year, customs figures showed.",
+        "The figures were distributed to newsrooms in advance under embargo and could not be reported before their release time.",
+      ],
+      editors: ["chen"],
+      related: ["biz-weekend-rail-departures"],
+      tags: ["trade"],
+    },
+    // Issue 12 §6: live coverage, a LIVE story told in entries (GET /api/v1/articles/{slug}/entries).
+    {
+      key: "live-typhoon-landfall",
+      slug: "live-typhoon-makes-landfall-on-the-southern-coast",
+      headline: "Live: Typhoon makes landfall on the southern coast",
+      summary: "Follow our live coverage as the storm comes ashore: evacuations, transport and the latest from the coast.",
+      dateline: "ZHANJIANG",
+      kind: "LIVE",
+      section: "china",
+      publishedAt: null,
+      publishedHoursAgo: 3,
+      paragraphs: [
+        "A strong typhoon is making landfall on the southern coast. Our reporters are following the storm, the evacuations and the disruption to transport as they happen.",
+      ],
+      liveEntries: [
+        { minutesAgo: 170, editor: "liu", title: "Coverage begins", html: "<p>Welcome to our live coverage. The storm is expected to come ashore within the hour.</p>", pinned: true },
+        { minutesAgo: 150, editor: "chen", html: "<p>Coastal towns have moved more than 40,000 residents to shelters, local officials said.</p>" },
+        { minutesAgo: 120, editor: "liu", title: "Landfall", html: "<p>The typhoon made landfall shortly after noon, with winds of up to 150 km/h recorded at the coast.</p>", keyEvent: true },
+        { minutesAgo: 90, editor: "chen", html: "<p>All ferry services across the strait are suspended until further notice; high-speed trains on the coastal line are running a reduced timetable.</p>" },
+        { minutesAgo: 40, editor: "zhao", title: "Schools closed", html: "<p>Schools in three coastal districts will stay closed tomorrow, the education bureau announced.</p>", keyEvent: true },
+      ],
+      editors: ["liu", "zhao"],
+      related: [],
+      tags: ["transport"],
+    },
     // Published hours before the seed runs (publishedHoursAgo), so a fresh demo's
     // Google News sitemap (the last 48 hours) and feeds have current stories.
     {

@@ -23,8 +23,12 @@ export interface DemoContent {
      * a fresh demo then has stories in the Google News sitemap (the last 48 hours).
      */
     publishedHoursAgo?: number;
+    /** Published under an embargo that ends this many hours after the seed runs (src/articles/embargo.ts). */
+    embargoHoursFromNow?: number;
     /** Plain text paragraphs; may contain <em>, <strong> or <a href>. */
     paragraphs: string[];
+    /** LIVE only: its entries, oldest first, posted this many minutes before the seed runs (src/live). */
+    liveEntries?: { minutesAgo: number; editor: string; title?: string; html: string; keyEvent?: boolean; pinned?: boolean }[];
     /** Editor keys, in credit order. */
     editors: string[];
     /** Article keys, in "We Recommend" order. */

@@ -8,6 +8,7 @@ import crypto from "node:crypto";
 import type { MediaStorage } from "../media/storage.ts";
 import { placeholderPng } from "./placeholder.ts";
 import { backfill } from "../delivery/read-model.ts";
+import { seedAuthorsAndCorrections } from "./demo-authors.ts";
 
 const PALETTE: [number, number, number][] = [
   [70, 110, 150], [160, 120, 80], [90, 140, 100], [150, 90, 110], [120, 120, 160], [180, 150, 90],
@@ -91,6 +92,7 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
           // The public updatedAt: the last significant update, else the publication.
           editorialUpdatedAt: a.significantUpdateAt ? new Date(a.significantUpdateAt) : a.publishedAt ? new Date(a.publishedAt) : null,
           language: a.language ?? null,
+          embargoedUntil: a.embargoHoursFromNow ? new Date(Date.now() + a.embargoHoursFromNow * 3_600_000) : null,
           // Translations share the group of the article they translate (named after it, as translationOf does).
           translationGroup: a.translationOf || stories.some((x) => x.translationOf === a.key)
             ? `demo-${a.translationOf ?? a.key}` : null,
@@ -98,6 +100,16 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
         },
       });
       articleIds.set(a.key, row.id);
+      // Live entries (src/live), oldest first: their ids and change sequence follow their times.
+      for (const e of a.liveEntries ?? []) {
+        const at = new Date(Date.now() - e.minutesAgo * 60_000);
+        await tx.liveEntry.create({
+          data: {
+            articleId: row.id, authorId: editorIds.get(e.editor)!, title: e.title ?? null, body: sanitizeBody(e.html),
+            keyEvent: e.keyEvent ?? false, pinned: e.pinned ?? false, createdAt: at, updatedAt: at,
+          },
+        });
+      }
       await tx.articleEditor.createMany({
         data: a.editors.map((k, position) => ({ articleId: row.id, editorId: editorIds.get(k)!, position })),
       });
@@ -142,5 +154,7 @@ async function seedRows(prisma: PrismaClient, files: { key: string; article: str
         })),
       });
     }
+    // Issue 12: author profiles on a few stories, one corrected story (src/seed/demo-authors.ts).
+    await seedAuthorsAndCorrections(tx, articleIds);
   }, { timeout: 60_000 });
 }

@@ -1,17 +1,19 @@
 // Read counting for "Most Popular".
 //
 // A burst of beacons must not become a burst of UPDATEs, so reads are summed
-// in memory per (article, hour) and written in one upsert per flush.
+// in memory per (article, hour) and written in one upsert per flush. Several
+// instances each buffer their own and add them up in the database.
 //
-// De-duplication and rate-limit state live in this process only: with several
-// instances behind a balancer a client may count once per instance, and its
-// rate budget is per instance. That is fine for ranking (the error is small and
-// the same for every article); sharing the state across instances (Redis) is
-// planned, not built.
+// Who may count (rate limit, de-duplication, per-network cap) is decided by a
+// beacon gate (src/shared-state): in this process by default, or shared by
+// every instance in Redis when REDIS_URL is set (README "Running several
+// instances").
 import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { registerViewBuffer, viewFlushes, viewsWritten } from "../observability/metrics.ts";
+import { localBeaconGate, type BeaconGate, type BeaconLimits, type ViewOutcome } from "../shared-state/beacon-gate.ts";
 
-export type ViewOutcome = "counted" | "duplicate" | "capped" | "rate-limited";
+export type { ViewOutcome };
 
 export interface ViewCounter {
   /**
@@ -21,6 +23,11 @@ export interface ViewCounter {
    * `reader` the de-duplication; a reader is its network when not given.
    */
   record(articleId: number, network: string, reader?: string): ViewOutcome;
+  /**
+   * As record, decided by the shared gate when there is one (Redis: one round
+   * trip, falling back to this process's gate when Redis fails).
+   */
+  admit(articleId: number, network: string, reader?: string): Promise<ViewOutcome>;
   /** Writes buffered counts now. */
   flush(): Promise<void>;
   start(): void;
@@ -30,33 +37,13 @@ export interface ViewCounter {
   onWritten(fn: () => void): void;
 }
 
-export interface ViewCounterOptions {
+export interface ViewCounterOptions extends BeaconLimits {
   flushIntervalMs: number;
-  /** A reader counts once per article within this many seconds. */
-  dedupSeconds: number;
-  /** Beacons accepted per network per minute. */
-  rateMaxPerMinute: number;
-  /**
-   * Views one network may add to one article per de-duplication period (per
-   * minute when de-duplication is off). Readers behind one address are told
-   * apart by their User-Agent, which the client chooses: without this cap one
-   * client rotating it could count without bound.
-   */
-  maxPerNetworkPerArticle: number;
-  /**
-   * Most (reader, article) pairs, (network, article) pairs and networks
-   * remembered, each; past it the oldest are forgotten first, so a flood of
-   * distinct clients cannot exhaust memory (at worst it lets a forgotten client
-   * count again). Default 200,000.
-   */
-  maxTracked?: number;
-  /** Milliseconds since the epoch; tests move time with it. */
-  now?: () => number;
+  /** The shared gate (src/shared-state); absent: this process's own, as `record` uses. */
+  gate?: BeaconGate;
 }
 
 const HOUR_MS = 3_600_000;
-const RATE_WINDOW_MS = 60_000;
-const PRUNE_EVERY_MS = 10_000;
 // Three bind parameters per row; PostgreSQL allows 65,535 per statement. One
 // flush is one statement unless more (article, hour) pairs than this are
 // buffered, e.g. after the database was unreachable for a long time.
@@ -78,19 +65,21 @@ ON CONFLICT ("articleId", "hour") DO UPDATE SET "views" = "ArticleViewHourly"."v
 
 export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: ViewCounterOptions): ViewCounter {
   const clock = opts.now ?? Date.now;
-  const dedupMs = opts.dedupSeconds * 1000;
-  const capMs = dedupMs > 0 ? dedupMs : RATE_WINDOW_MS;
-  const maxTracked = opts.maxTracked ?? 200_000;
+  const local = localBeaconGate(opts);
+  const shared = opts.gate;
 
   /** hour (epoch ms) -> article id -> reads not yet written. */
   let buffer = new Map<number, Map<number, number>>();
-  // Every entry gets the same lifetime when it is (re)inserted, so Map
-  // insertion order is expiry order: pruning stops at the first live entry and
-  // evicting the first key evicts the oldest.
-  const seen = new Map<string, number>(); // `${reader}:${articleId}` -> expires at
-  const rate = new Map<string, { resetAt: number; n: number }>(); // network -> beacons this minute
-  const perArticle = new Map<string, { resetAt: number; n: number }>(); // `${network}:${articleId}` -> views counted
-  let lastPrune = clock();
+  // What waits to be written, for /metrics (read at scrape time only).
+  const unregisterMetrics = registerViewBuffer(() => {
+    let rows = 0;
+    let views = 0;
+    for (const perArticle of buffer.values()) {
+      rows += perArticle.size;
+      for (const n of perArticle.values()) views += n;
+    }
+    return { rows, views };
+  });
 
   let timer: NodeJS.Timeout | undefined;
   const written = new Set<() => void>();
@@ -103,70 +92,17 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
     perArticle.set(articleId, (perArticle.get(articleId) ?? 0) + n);
   }
 
-  function prune(now: number) {
-    if (now - lastPrune < PRUNE_EVERY_MS) return;
-    lastPrune = now;
-    for (const [k, expires] of seen) {
-      if (expires > now) break;
-      seen.delete(k);
-    }
-    for (const windows of [rate, perArticle]) {
-      for (const [k, r] of windows) {
-        if (r.resetAt > now) break;
-        windows.delete(k);
-      }
-    }
-  }
-
-  function evictOldest(map: Map<string, unknown>) {
-    if (map.size <= maxTracked) return;
-    // A tenth at a time, in one pass: evicting one key per insert restarts an
-    // iterator that has to skip every slot deleted before, which turned a
-    // 100k burst at the cap from ~0.1 s into seconds.
-    let drop = map.size - Math.floor(maxTracked * 0.9);
-    for (const k of map.keys()) {
-      if (drop-- <= 0) break;
-      map.delete(k);
-    }
-  }
-
-  /** The fixed window of `key` (started by its first use), renewed once expired. */
-  function windowOf(windows: Map<string, { resetAt: number; n: number }>, key: string, ms: number, now: number) {
-    let w = windows.get(key);
-    if (!w || w.resetAt <= now) {
-      windows.delete(key);
-      windows.set(key, (w = { resetAt: now + ms, n: 0 }));
-      evictOldest(windows);
-    }
-    return w;
-  }
-
   function record(articleId: number, network: string, reader = network): ViewOutcome {
-    const now = clock();
-    prune(now);
+    const outcome = local.admit(articleId, network, reader);
+    if (outcome === "counted") add(Math.floor(clock() / HOUR_MS) * HOUR_MS, articleId, 1);
+    return outcome;
+  }
 
-    // Every beacon uses up the network's budget, duplicates included.
-    const r = windowOf(rate, network, RATE_WINDOW_MS, now);
-    if (r.n >= opts.rateMaxPerMinute) return "rate-limited";
-    r.n += 1;
-
-    const key = `${reader}:${articleId}`;
-    if (dedupMs > 0) {
-      const expires = seen.get(key);
-      if (expires !== undefined && expires > now) return "duplicate";
-    }
-    const cap = windowOf(perArticle, `${network}:${articleId}`, capMs, now);
-    // Not remembered as seen: a capped reader was never counted.
-    if (cap.n >= opts.maxPerNetworkPerArticle) return "capped";
-    cap.n += 1;
-    if (dedupMs > 0) {
-      seen.delete(key);
-      seen.set(key, now + dedupMs);
-      evictOldest(seen);
-    }
-
-    add(Math.floor(now / HOUR_MS) * HOUR_MS, articleId, 1);
-    return "counted";
+  async function admit(articleId: number, network: string, reader = network): Promise<ViewOutcome> {
+    if (!shared) return record(articleId, network, reader);
+    const outcome = await shared.admit(articleId, network, reader);
+    if (outcome === "counted") add(Math.floor(clock() / HOUR_MS) * HOUR_MS, articleId, 1);
+    return outcome;
   }
 
   async function write(): Promise<void> {
@@ -182,7 +118,9 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
       const params = chunk.flatMap(([articleId, hour, n]) => [articleId, new Date(hour).toISOString(), n]);
       try {
         await prisma.$executeRawUnsafe(upsertSql(chunk.length), ...params);
+        viewsWritten.inc(chunk.reduce((s, r) => s + r[2], 0));
       } catch (err) {
+        viewFlushes.inc({ result: "error" });
         // Keep this chunk and the rest for the next flush; later beacons add to them.
         const unwritten = rows.slice(i);
         for (const [articleId, hour, n] of unwritten) add(hour, articleId, n);
@@ -193,6 +131,7 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
         throw err;
       }
     }
+    viewFlushes.inc({ result: "ok" });
     logger.debug({ rows: rows.length }, "view counts written");
     for (const fn of written) fn();
   }
@@ -209,6 +148,7 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
 
   return {
     record,
+    admit,
     flush,
     onWritten(fn) {
       written.add(fn);
@@ -232,6 +172,7 @@ export function createViewCounter(prisma: PrismaClient, logger: Logger, opts: Vi
         for (const perArticle of buffer.values()) for (const n of perArticle.values()) views += n;
         logger.error({ views }, "view counts not written before stopping; they are lost");
       }
+      unregisterMetrics();
     },
   };
 }

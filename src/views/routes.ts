@@ -68,7 +68,7 @@ export function viewRoutes(ctx: AppContext): Router {
     const cached = slugs.get(slug, now);
     if (cached !== undefined) return cached;
     const row = await ctx.prisma.article.findFirst({
-      where: { slug, status: "PUBLISHED", deletedAt: null },
+      where: { slug, status: "PUBLISHED", deletedAt: null, embargoedUntil: null },
       select: { id: true },
     });
     slugs.set(slug, row?.id ?? null, now);

@@ -17,11 +17,12 @@ import { assertMatchesSpec } from "./contract.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { localDiskStorage } from "../../src/media/storage.ts";
+import { mediaStorageFromConfig } from "../../src/media/from-config.ts";
 import { createViewCounter, type ViewCounter } from "../../src/views/counter.ts";
 import { createEventBus, type EventBus } from "../../src/events/bus.ts";
 import { bodySanitizerOptions, createBodySanitizer, type BodySanitizer } from "../../src/articles/sanitize-pool.ts";
 import { clientHasher } from "../../src/http/client-hash.ts";
+import { createReplicaReads, type PublicReads } from "../../src/db/replicas.ts";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -60,6 +61,8 @@ export interface TestApp {
   views: ViewCounter;
   /** Change events as this app instance receives them. */
   events: EventBus;
+  /** Its read replicas, when `env` named some (DATABASE_REPLICA_URLS). */
+  reads?: PublicReads;
   /** The app's article-body sanitizer (its worker pool). */
   sanitizer: BodySanitizer;
   /** Where this app's uploads are stored. */
@@ -106,7 +109,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   const logger = options.logger ?? pino({ level: "silent" });
   const tokens = createTokenService(config, secret);
   const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "dateline-media-"));
-  const media = localDiskStorage(mediaDir);
+  // MEDIA_STORAGE=s3 in `env` stores in a bucket (tests/media-s3.test.ts); else the temporary directory.
+  const media = mediaStorageFromConfig(config, mediaDir);
   const views = createViewCounter(db.prisma, logger, {
     flushIntervalMs: config.VIEW_FLUSH_INTERVAL_MS,
     dedupSeconds: config.VIEW_DEDUP_SECONDS,
@@ -117,7 +121,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   const sanitizer = createBodySanitizer(bodySanitizerOptions(config));
   const events = createEventBus(db, logger, { pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
   await events.start();
-  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret) });
+  // DATABASE_REPLICA_URLS in `env` (with DATABASE_URL): public reads on those standbys (tests/replicas.test.ts).
+  const reads = config.DATABASE_REPLICA_URLS.length
+    ? await createReplicaReads({
+      primary: db, urls: config.DATABASE_REPLICA_URLS, secret, logger, events, probeIntervalMs: config.DATABASE_REPLICA_PROBE_INTERVAL_MS,
+      open: { schema, poolSize: 5, connectTimeoutMs: Math.min(config.DATABASE_CONNECT_TIMEOUT_MS, 2000), statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS },
+    })
+    : undefined;
+  const app = createApp({ config, db, prisma: db.prisma, tokens, logger, media, views, sanitizer, events, hashClient: clientHasher(secret), reads });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 
@@ -151,7 +162,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   };
 
   return {
-    config, db, schema, server, secret, tokens, views, events, sanitizer, mediaDir, admin, editor, writer, ifMatch,
+    config, db, schema, server, secret, tokens, views, events, reads, sanitizer, mediaDir, admin, editor, writer, ifMatch,
     openPeer: async () => (url ? openDatabase({ url, schema, poolSize: 5 }) : db),
     call,
     get: (p, o) => call("GET", p, o),
@@ -165,10 +176,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
       await views.stop();
       await events.stop();
       await sanitizer.close();
+      await media.close?.();
       fs.rmSync(mediaDir, { recursive: true, force: true });
       if (schema) {
         await db.withConnection((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
       }
+      await reads?.close();
       await db.close();
     },
   };

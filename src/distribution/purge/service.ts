@@ -32,7 +32,11 @@ export const PURGE_CONSUMER = "cdn-purge";
 const RETENTION_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 /** Events that take a story off the site: their keys are purged hard (see handle). */
-const WITHDRAWALS = new Set(["article.unpublished", "article.trashed", "article.purged", "article.archived"]);
+const WITHDRAWALS = new Set([
+  "article.unpublished", "article.trashed", "article.purged", "article.archived",
+  // Issue 12: a kill, and an embargo put on a story already out.
+  "article.withdrawn", "article.embargoed",
+]);
 /**
  * Rows claimed per round trip: one, so a claim's lease (PURGE_TIMEOUT_MS + 30 s)
  * covers its one send; rows claimed in bulk and sent one after another could
