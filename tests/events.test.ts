@@ -494,7 +494,9 @@ describe("durable consumers", () => {
         (w % 2 ? peer : t.db).prisma.$transaction((tx) =>
           emit(tx, Array.from({ length: 10 }, (_, i) => ({
             type: "test.event", entityType: "article", entityId: w * 10 + i + 1, keys: [`test:${w}:${i}`],
-          })))));
+          }))),
+          // 30 transactions at once on two small pools: wait for a connection rather than fail (this test counts deliveries, not pool timing).
+          { maxWait: 30_000, timeout: 30_000 }));
       await Promise.all(writers);
       // Drained by the bus wake-ups; waits on the database, never on the clock.
       for (;;) {
