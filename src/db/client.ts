@@ -90,7 +90,10 @@ async function openPGlite(dataDir?: string): Promise<Database> {
   // pglite-prisma-adapter 0.6 is typed against an older driver-adapter-utils
   // than Prisma 6.19's; the runtime contract is the same (tested both ways).
   const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
-  const prisma = new PrismaClient({ adapter: countingAdapterFactory(adapter) });
+  // One connection: transactions queue behind each other, so a write burst
+  // waits its turn (as long as a PostgreSQL pool's default connect timeout)
+  // rather than failing after Prisma's default 2 s.
+  const prisma = new PrismaClient({ adapter: countingAdapterFactory(adapter), transactionOptions: { maxWait: 5000 } });
   const conn: RawConnection = {
     async query(sql, params) {
       countStatements();
@@ -175,6 +178,11 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   }
   const prisma = new PrismaClient({
     adapter: countingAdapterFactory(new PrismaPg(pool, schema ? { schema } : undefined)),
+    // An interactive transaction waits for a pooled connection as long as a
+    // plain query does (the pool's connectionTimeoutMillis), not Prisma's
+    // default 2 s: under a burst the shorter wait turned queued writes into
+    // 503s while reads on the same pool still waited and succeeded.
+    transactionOptions: { maxWait: connectTimeout },
   });
   const listeners = new Set<() => Promise<void>>();
   return {
