@@ -56,6 +56,10 @@ function start(): Promise<Instance> {
     DATABASE_URL: withSchema(PRIMARY!),
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
+    // The reconciliation counts exact de-duplication across instances; the
+    // default 250 ms command timeout hands a slow CI machine's beacons to
+    // the documented per-instance fallback, which may count one twice.
+    REDIS_COMMAND_TIMEOUT_MS: "3000",
     JWT_SECRET,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,

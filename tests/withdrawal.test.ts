@@ -65,6 +65,10 @@ describe("withdrawal", () => {
     assert.match(gone.headers["cache-control"], /^public/);
     assert.ok(gone.headers["surrogate-key"].split(" ").includes(`article:${a.id}`));
     assert.equal((await t.get(`/api/v1/articles/${a.slug}/print`)).status, 410);
+    // Every representation of the URL says Gone, the ninjs export too.
+    const ninjs = await t.get(`/api/v1/articles/${a.slug}?format=ninjs`);
+    assert.equal(ninjs.status, 410, ninjs.text);
+    assert.equal(ninjs.body.reason, REASON);
     assert.equal((await t.post(`/api/v1/articles/${a.slug}/comments`, { name: "R", body: "Hm" })).status, 404);
 
     // The change event: keys for caches and purges, article.withdrawn for webhooks; and the audit entry.
