@@ -1,0 +1,93 @@
+// The desk: Dateline's web app for editors (issue 14). One origin with the API,
+// every call through @dateline/client, the editor API only.
+import "./desk.css";
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { dateline, describe, onSession, type Editor } from "./api.ts";
+import { href, navigate, useRoute } from "./router.ts";
+import { Login } from "./views/Login.tsx";
+import { ArticleList } from "./views/ArticleList.tsx";
+import { NewArticle } from "./views/NewArticle.tsx";
+import { ArticleEditor } from "./views/ArticleEditor.tsx";
+import { ChangePassword } from "./views/ChangePassword.tsx";
+
+const ROLE_LABELS: Record<string, string> = { WRITER: "Writer", EDITOR: "Editor", ADMIN: "Admin" };
+
+function App() {
+  const [me, setMe] = useState<Editor | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const route = useRoute();
+
+  const loadMe = async () => {
+    if (!dateline.tokens) { setMe(null); return; }
+    try {
+      const r = await dateline.api.GET("/api/v1/admin/me");
+      if (r.data) { setMe(r.data); setError(null); }
+      else if (r.response.status === 401) setMe(null);
+      else setError(`Could not load your account (HTTP ${r.response.status}).`);
+    } catch (err) {
+      setError(describe(err));
+    }
+  };
+
+  useEffect(() => {
+    void loadMe();
+    return onSession((signedIn) => {
+      if (!signedIn) setMe(null);
+      else if (!me) void loadMe();
+    });
+  }, []);
+
+  // Each screen's heading takes the focus when the screen changes (screen readers announce it).
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    requestAnimationFrame(() => main.current?.querySelector<HTMLElement>("h1")?.focus());
+  }, [route, me?.id]);
+
+  if (me === undefined) {
+    return <main id="main" class="centered"><p role="status">{error ?? "Loading the desk…"}</p></main>;
+  }
+  if (me === null) {
+    return <Login onLoggedIn={(editor) => { setMe(editor); }} />;
+  }
+
+  const logout = async () => {
+    try { await dateline.logout(); } catch { /* the tokens are gone either way */ }
+    setMe(null);
+    navigate("/", { replace: true });
+  };
+
+  let screen;
+  switch (route.name) {
+    case "list": screen = <ArticleList me={me} />; break;
+    case "new": screen = <NewArticle />; break;
+    case "article": screen = <ArticleEditor key={route.id} id={route.id} me={me} />; break;
+    case "password": screen = <ChangePassword />; break;
+    default: screen = <section><h1 tabIndex={-1}>Not found</h1><p>No such page on the desk. <a href={href("/")}>Back to the articles</a>.</p></section>;
+  }
+
+  return (
+    <>
+      <a class="skip" href="#main">Skip to content</a>
+      <header class="topbar">
+        <a class="brand" href={href("/")}>Dateline desk</a>
+        <nav aria-label="Desk">
+          <ul>
+            <li><a href={href("/")} aria-current={route.name === "list" ? "page" : undefined}>Articles</a></li>
+            <li><a href={href("/articles/new")} aria-current={route.name === "new" ? "page" : undefined}>New article</a></li>
+          </ul>
+        </nav>
+        <div class="who">
+          <span data-testid="whoami">{me.name} <span class="role">{ROLE_LABELS[me.role] ?? me.role}</span></span>
+          <a href={href("/account/password")}>Password</a>
+          <button type="button" class="link" onClick={logout}>Log out</button>
+        </div>
+      </header>
+      <main id="main" ref={main}>{screen}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

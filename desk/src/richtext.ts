@@ -1,0 +1,58 @@
+// The body editor: TipTap (ProseMirror) limited to what the API's sanitizer keeps
+// and a newsroom body needs: paragraphs, h2/h3, bullet and numbered lists, quotes,
+// bold, italic and links. Loaded as its own chunk when an article is opened.
+// TipTap's injected <style> is off (the desk's CSP allows no inline style): the
+// few rules it needs are in desk.css.
+import { Editor } from "@tiptap/core";
+import StarterKit from "@tiptap/starter-kit";
+
+export interface RichText {
+  editor: Editor;
+  html(): string;
+  setHtml(html: string): void;
+  destroy(): void;
+}
+
+export function createRichText(element: HTMLElement, html: string, opts: { label: string; onChange: (html: string) => void; onSelection?: () => void; editable: boolean }): RichText {
+  const editor = new Editor({
+    element,
+    injectCSS: false,
+    editable: opts.editable,
+    extensions: [
+      StarterKit.configure({
+        heading: { levels: [2, 3] },
+        code: false,
+        codeBlock: false,
+        horizontalRule: false,
+        strike: false,
+        underline: false,
+        link: {
+          openOnClick: false,
+          autolink: true,
+          protocols: ["http", "https", "mailto"],
+          defaultProtocol: "https",
+          HTMLAttributes: { rel: null, target: null },
+          isAllowedUri: (url) => /^(https?:|mailto:)/i.test(url),
+        },
+      }),
+    ],
+    content: html || "",
+    editorProps: {
+      attributes: { "aria-label": opts.label, "aria-multiline": "true", role: "textbox", class: "prose", spellcheck: "true" },
+    },
+    onUpdate: ({ editor: e }) => opts.onChange(normalize(e.getHTML())),
+    onSelectionUpdate: () => opts.onSelection?.(),
+    onTransaction: () => opts.onSelection?.(),
+  });
+  return {
+    editor,
+    html: () => normalize(editor.getHTML()),
+    setHtml: (value) => { editor.commands.setContent(value || "", { emitUpdate: false }); },
+    destroy: () => editor.destroy(),
+  };
+}
+
+/** An empty document is an empty body, not `<p></p>`. */
+function normalize(html: string): string {
+  return html === "<p></p>" ? "" : html;
+}

@@ -1,0 +1,372 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { unwrap } from "@dateline/client";
+import {
+  dateline, DatelineProblem, describe, formatTime, KIND_LABELS, loadSections, STATUS_LABELS, withEtag,
+  type Article, type ArticleKind, type Editor, type LockedBy, type Section,
+} from "../api.ts";
+import { href, setLeaveGuard } from "../router.ts";
+import { SectionSelect } from "./NewArticle.tsx";
+import { RichTextField, type RichTextHandle } from "./RichTextField.tsx";
+import { ConflictScreen } from "./ConflictScreen.tsx";
+import { FIELD_LABELS, fieldsOf, type Fields } from "../fields.ts";
+
+const KEYS = Object.keys(FIELD_LABELS) as (keyof Fields)[];
+const changedKeys = (form: Fields, base: Fields) => KEYS.filter((k) => form[k] !== base[k]);
+
+/** The PATCH body for some fields of the form: empty optional texts are null. */
+function patchBody(form: Fields, keys: (keyof Fields)[]) {
+  const body: Record<string, string | null> = {};
+  for (const k of keys) {
+    const v = form[k];
+    body[k] = (k === "dateline" || k === "source" || k === "byline") && v.trim() === "" ? null : v;
+  }
+  return body;
+}
+
+type LockState = { state: "pending" | "mine" | "none" | "readonly" } | { state: "other" | "lost"; holder: LockedBy | null };
+type SaveState = { state: "idle" | "saving" } | { state: "saved"; at: Date } | { state: "error"; message: string };
+
+const HEARTBEAT_MS = 60_000;
+const AUTOSAVE_MS = 1500;
+
+export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
+  const [article, setArticle] = useState<Article | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [form, setForm] = useState<Fields | null>(null);
+  const [base, setBase] = useState<Fields | null>(null);
+  const [sections, setSections] = useState<Section[]>([]);
+  const [save, setSave] = useState<SaveState>({ state: "idle" });
+  const [conflict, setConflict] = useState<{ theirs: Article; etag: string } | null>(null);
+  const [lock, setLock] = useState<LockState>({ state: "pending" });
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [returnNote, setReturnNote] = useState("");
+  const [scheduleAt, setScheduleAt] = useState("");
+  const [preview, setPreview] = useState<string | null>(null);
+  const rich = useRef<RichTextHandle>(null);
+  // The latest values for timers and async callbacks.
+  const live = useRef({ form, base, etag: "", saving: null as Promise<boolean> | null, article, conflict });
+  live.current.form = form;
+  live.current.base = base;
+  live.current.article = article;
+  live.current.conflict = conflict;
+
+  const isEditorPlus = me.role === "EDITOR" || me.role === "ADMIN";
+  const dirty = form !== null && base !== null && changedKeys(form, base).length > 0;
+
+  // --- load ---
+  useEffect(() => {
+    let gone = false;
+    (async () => {
+      try {
+        const { data, etag } = await withEtag(dateline.api.GET("/api/v1/admin/articles/{id}", { params: { path: { id } } }));
+        if (gone) return;
+        live.current.etag = etag;
+        setArticle(data);
+        const f = fieldsOf(data);
+        setForm(f);
+        setBase(f);
+      } catch (err) {
+        if (!gone) setLoadError(err instanceof DatelineProblem && err.status === 404 ? "No such article, or you may not open it." : describe(err));
+      }
+    })();
+    loadSections().then(setSections, () => {});
+    return () => { gone = true; };
+  }, [id]);
+
+  // --- the edit lock: taken on open, renewed every minute, released on leaving ---
+  const takeLock = async (force = false): Promise<void> => {
+    const r = await dateline.api.POST("/api/v1/admin/articles/{id}/lock", {
+      params: { path: { id }, ...(force ? { query: { force: "true" as const } } : {}) },
+    });
+    if (r.data) { setLock({ state: "mine" }); return; }
+    const problem = (r.error ?? {}) as { lockedBy?: LockedBy | null };
+    if (r.response.status === 423) setLock((prev) => ({ state: prev.state === "mine" ? "lost" : "other", holder: problem.lockedBy ?? null }));
+    else if (r.response.status === 403) setLock({ state: "readonly" });
+    else if (r.response.status === 409) setLock({ state: "readonly" });
+    else setLock({ state: "none" });
+  };
+  const trashed = !!article?.deletedAt;
+  useEffect(() => {
+    if (!article || trashed) return;
+    void takeLock();
+    return () => {
+      void dateline.api.DELETE("/api/v1/admin/articles/{id}/lock", { params: { path: { id } } }).catch(() => {});
+    };
+  }, [article?.id, trashed]);
+  useEffect(() => {
+    if (lock.state !== "mine") return;
+    const timer = setInterval(() => { void takeLock(); }, HEARTBEAT_MS);
+    return () => clearInterval(timer);
+  }, [lock.state]);
+
+  // --- unsaved changes: warn before leaving the page or the screen ---
+  useEffect(() => {
+    if (!dirty) { setLeaveGuard(null); return; }
+    const onBeforeUnload = (e: BeforeUnloadEvent) => { e.preventDefault(); e.returnValue = ""; };
+    addEventListener("beforeunload", onBeforeUnload);
+    setLeaveGuard(() => confirm("This article has unsaved changes. Leave without saving them?"));
+    return () => { removeEventListener("beforeunload", onBeforeUnload); setLeaveGuard(null); };
+  }, [dirty]);
+
+  const writerLocked = me.role === "WRITER" && article !== null && ["SCHEDULED", "PUBLISHED", "ARCHIVED", "WITHDRAWN"].includes(article.status);
+  const editable = !!article && !trashed && !writerLocked && lock.state !== "other" && lock.state !== "lost" && lock.state !== "readonly" && !conflict;
+
+  // --- saving ---
+  const doSave = async (): Promise<boolean> => {
+    const cur = live.current;
+    if (cur.saving) { await cur.saving; }
+    const { form: f, base: b } = live.current;
+    if (!f || !b || live.current.conflict) return false;
+    const keys = changedKeys(f, b);
+    if (!keys.length) return true;
+    const sent = { ...f };
+    const run = (async () => {
+      setSave({ state: "saving" });
+      try {
+        const { data, etag } = await withEtag(dateline.api.PATCH("/api/v1/admin/articles/{id}", {
+          params: { path: { id }, header: { "If-Match": live.current.etag } },
+          body: patchBody(sent, keys),
+        }));
+        live.current.etag = etag;
+        setArticle(data);
+        // What was sent is now the saved state (the server may have tidied the body: keep the editor's own HTML).
+        setBase((prev) => (prev ? { ...prev, ...Object.fromEntries(keys.map((k) => [k, sent[k]])) } : prev));
+        setSave({ state: "saved", at: new Date() });
+        return true;
+      } catch (err) {
+        if (err instanceof DatelineProblem && err.status === 412 && err.problem.current) {
+          setConflict({ theirs: err.problem.current as unknown as Article, etag: String(err.problem.currentEtag ?? `"${(err.problem.current as unknown as Article).version}"`) });
+          setSave({ state: "idle" });
+        } else if (err instanceof DatelineProblem && err.status === 423) {
+          setLock({ state: "lost", holder: (err.problem.lockedBy as LockedBy | undefined) ?? null });
+          setSave({ state: "error", message: describe(err) });
+        } else {
+          setSave({ state: "error", message: describe(err) });
+        }
+        return false;
+      } finally {
+        live.current.saving = null;
+      }
+    })();
+    live.current.saving = run;
+    return run;
+  };
+
+  // Drafts save themselves a moment after the last change.
+  useEffect(() => {
+    if (!dirty || !editable || article?.status !== "DRAFT" || save.state === "error") return;
+    const timer = setTimeout(() => { void doSave(); }, AUTOSAVE_MS);
+    return () => clearTimeout(timer);
+  }, [form, dirty, editable, article?.status, save.state]);
+
+  // Ctrl/Cmd+S saves.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); if (editable) void doSave(); }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [editable]);
+
+  const set = <K extends keyof Fields>(k: K, v: Fields[K]) => {
+    setForm((f) => (f ? { ...f, [k]: v } : f));
+    if (save.state === "error") setSave({ state: "idle" });
+  };
+
+  // --- the conflict screen's two ways out ---
+  const keepMine = async () => {
+    if (!conflict || !form) return;
+    live.current.etag = conflict.etag;
+    setArticle(conflict.theirs);
+    // Everything of mine that differs from theirs is sent: my version wins, field by field.
+    const theirs = fieldsOf(conflict.theirs);
+    live.current.base = theirs;
+    live.current.conflict = null;
+    setBase(theirs);
+    setConflict(null);
+    await doSave();
+  };
+  const takeTheirs = () => {
+    if (!conflict) return;
+    live.current.etag = conflict.etag;
+    const f = fieldsOf(conflict.theirs);
+    setArticle(conflict.theirs);
+    rich.current?.setHtml(conflict.theirs.body);
+    const body = rich.current?.html() ?? f.body;
+    setForm({ ...f, body });
+    setBase({ ...f, body });
+    setConflict(null);
+    setSave({ state: "idle" });
+  };
+
+  // --- workflow ---
+  const act = async (label: string, call: (etag: string) => Promise<{ data?: Article; error?: unknown; response: Response }>) => {
+    setBusy(true);
+    setNotice(null);
+    try {
+      if (dirty && editable && !(await doSave())) { setBusy(false); return; }
+      const { data, etag } = await withEtag(call(live.current.etag));
+      live.current.etag = etag;
+      setArticle(data);
+      setNotice({ ok: true, text: `${label}: now ${STATUS_LABELS[data.status].toLowerCase()}.` });
+      if (data.status !== "SCHEDULED") setScheduleAt("");
+      setReturnNote("");
+    } catch (err) {
+      if (err instanceof DatelineProblem && err.status === 412 && err.problem.current) {
+        setConflict({ theirs: err.problem.current as unknown as Article, etag: String(err.problem.currentEtag) });
+      } else {
+        setNotice({ ok: false, text: `${label} failed: ${describe(err)}` });
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+  const p = (etag: string) => ({ params: { path: { id }, header: { "If-Match": etag } } });
+
+  const makePreview = async () => {
+    try {
+      const link = await unwrap(dateline.api.POST("/api/v1/admin/articles/{id}/preview", { params: { path: { id } } }));
+      setPreview(new URL(link.url, location.origin).href);
+    } catch (err) {
+      setNotice({ ok: false, text: `Preview link failed: ${describe(err)}` });
+    }
+  };
+
+  if (loadError) return <section><h1 tabIndex={-1}>Article</h1><p class="error" role="alert">{loadError}</p><p><a href={href("/")}>Back to the articles</a></p></section>;
+  if (!article || !form) return <section><h1 tabIndex={-1}>Article</h1><p role="status">Loading…</p></section>;
+
+  const status = article.status;
+  const isAuthor = article.author.id === me.id;
+  const can = {
+    submit: status === "DRAFT" && (isAuthor || isEditorPlus),
+    return: isEditorPlus && (status === "IN_REVIEW" || status === "SCHEDULED"),
+    schedule: isEditorPlus && ["DRAFT", "IN_REVIEW", "SCHEDULED"].includes(status),
+    publish: isEditorPlus && ["DRAFT", "IN_REVIEW", "SCHEDULED", "ARCHIVED"].includes(status),
+    unpublish: isEditorPlus && status === "PUBLISHED",
+    archive: isEditorPlus && !["ARCHIVED", "WITHDRAWN"].includes(status),
+  };
+  const actionsOff = busy || trashed || lock.state === "other" || lock.state === "lost" || !!conflict;
+
+  return (
+    <section class="editor-screen">
+      <div class="heading-row">
+        <h1 tabIndex={-1}>{article.headline || "Untitled"}</h1>
+        <span class={`status s-${status.toLowerCase()}`} data-testid="article-status">{trashed ? "In trash" : STATUS_LABELS[status]}</span>
+      </div>
+      <p class="meta muted">
+        By {article.author.name} · {article.section.name} · version {article.version}
+        {article.status === "SCHEDULED" && article.scheduledAt && <> · publishes {formatTime(article.scheduledAt)}</>}
+        {article.publishedAt && <> · first published {formatTime(article.publishedAt)}</>}
+      </p>
+
+      {lock.state === "other" && (
+        <div class="banner warn" role="alert" data-testid="lock-banner">
+          {lock.holder ? <>{lock.holder.name} has been editing this article since {formatTime(lock.holder.since)}.</> : <>Someone else is editing this article.</>}
+          {" "}You can read it; saving waits until they are done.
+          {isEditorPlus && <button type="button" onClick={() => takeLock(true)}>Take over editing</button>}
+        </div>
+      )}
+      {lock.state === "lost" && (
+        <div class="banner warn" role="alert" data-testid="lock-banner">
+          {lock.holder ? `${lock.holder.name} took over editing this article.` : "Someone else took over editing this article."} Your unsaved changes are kept on this screen; copy what you need.
+          {isEditorPlus && <button type="button" onClick={() => takeLock(true)}>Take it back</button>}
+        </div>
+      )}
+      {article.reviewNote && status === "DRAFT" && <div class="banner info"><strong>Returned with a note:</strong> {article.reviewNote}</div>}
+      {writerLocked && <div class="banner info">This article is {STATUS_LABELS[status].toLowerCase()}: an editor can change it.</div>}
+      {article.warnings.length > 0 && <ul class="banner info">{article.warnings.map((w) => <li key={w.code}>{w.message}</li>)}</ul>}
+
+      {conflict && <ConflictScreen theirs={conflict.theirs} mine={form} onKeepMine={keepMine} onTakeTheirs={takeTheirs} />}
+
+      <div class="editor-layout" hidden={!!conflict}>
+        <form class="fields" onSubmit={(e) => { e.preventDefault(); void doSave(); }} aria-label="Article">
+          <fieldset disabled={!editable}>
+            <legend class="sr-only">Article fields</legend>
+            <label for="ed-headline">Headline</label>
+            <input id="ed-headline" required maxLength={300} value={form.headline} onInput={(e) => set("headline", e.currentTarget.value)} />
+            <label for="ed-summary">Summary</label>
+            <textarea id="ed-summary" rows={3} value={form.summary} onInput={(e) => set("summary", e.currentTarget.value)} />
+            <div class="row">
+              <div class="field">
+                <label for="ed-section">Section</label>
+                <SectionSelect id="ed-section" sections={sections.length ? sections : [sectionStub(article)]} value={form.section} onChange={(v) => set("section", v)} required />
+              </div>
+              <div class="field">
+                <label for="ed-kind">Kind</label>
+                <select id="ed-kind" value={form.kind} onChange={(e) => set("kind", e.currentTarget.value as ArticleKind)}>
+                  {Object.entries(KIND_LABELS).map(([k, label]) => <option key={k} value={k}>{label}</option>)}
+                </select>
+              </div>
+            </div>
+            <div class="row">
+              <div class="field">
+                <label for="ed-dateline">Dateline</label>
+                <input id="ed-dateline" value={form.dateline} placeholder="CHENGDU" onInput={(e) => set("dateline", e.currentTarget.value)} />
+              </div>
+              <div class="field">
+                <label for="ed-source">Source</label>
+                <input id="ed-source" value={form.source} placeholder="Agency" onInput={(e) => set("source", e.currentTarget.value)} />
+              </div>
+            </div>
+            <label for="ed-byline">Byline</label>
+            <input id="ed-byline" value={form.byline} onInput={(e) => set("byline", e.currentTarget.value)} />
+            <label for="ed-slug">Slug</label>
+            <input id="ed-slug" value={form.slug} pattern="[a-z0-9]+(-[a-z0-9]+)*" aria-describedby="ed-slug-hint"
+              onInput={(e) => set("slug", e.currentTarget.value)} />
+            <p id="ed-slug-hint" class="hint">Lower-case letters, digits and hyphens: the public address of the article.</p>
+          </fieldset>
+          <div class="body-field">
+            <span class="label" id="ed-body-label">Body</span>
+            <RichTextField handle={rich} html={article.body} editable={editable} labelledBy="ed-body-label"
+              onReady={(html) => { setForm((f) => (f ? { ...f, body: html } : f)); setBase((b) => (b ? { ...b, body: html } : b)); }}
+              onChange={(html) => set("body", html)} />
+          </div>
+          <div class="savebar">
+            <button type="submit" class="primary" disabled={!editable || !dirty || save.state === "saving"}>Save</button>
+            <span role="status" data-testid="save-state" class={save.state === "error" ? "error-text" : "muted"}>
+              {save.state === "saving" ? "Saving…"
+                : save.state === "error" ? `Not saved: ${save.message}`
+                : dirty ? (status === "DRAFT" && editable ? "Unsaved changes (saving shortly)" : "Unsaved changes")
+                : save.state === "saved" ? `Saved at ${save.at.toLocaleTimeString()}` : "No changes"}
+            </span>
+          </div>
+        </form>
+
+        <aside class="workflow" aria-labelledby="wf-title">
+          <h2 id="wf-title">Workflow</h2>
+          {notice && <p class={notice.ok ? "ok" : "error"} role={notice.ok ? "status" : "alert"}>{notice.text}</p>}
+          {lock.state === "mine" && <p class="muted small" data-testid="lock-state">You hold the edit lock.</p>}
+          <div class="actions">
+            {can.submit && <button type="button" class="primary" disabled={actionsOff} onClick={() => act("Submitted", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/submit", p(e)))}>Submit for review</button>}
+            {can.publish && <button type="button" class="primary" disabled={actionsOff} onClick={() => act("Published", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/publish", p(e)))}>Publish now</button>}
+            {can.unpublish && <button type="button" disabled={actionsOff} onClick={() => act("Unpublished", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/unpublish", p(e)))}>Unpublish</button>}
+            {can.archive && <button type="button" disabled={actionsOff} onClick={() => act("Archived", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/archive", p(e)))}>Archive</button>}
+          </div>
+          {can.schedule && (
+            <form class="sub" onSubmit={(e) => { e.preventDefault(); if (scheduleAt) void act("Scheduled", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/schedule", { ...p(et), body: { scheduledAt: new Date(scheduleAt).toISOString() } })); }}>
+              <label for="wf-schedule">Publish at <span class="muted small">(your time zone, {Intl.DateTimeFormat().resolvedOptions().timeZone})</span></label>
+              <input id="wf-schedule" type="datetime-local" required value={scheduleAt} onInput={(e) => setScheduleAt(e.currentTarget.value)} />
+              <button type="submit" disabled={actionsOff}>Schedule</button>
+            </form>
+          )}
+          {can.return && (
+            <form class="sub" onSubmit={(e) => { e.preventDefault(); void act("Returned", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/return", { ...p(et), body: { note: returnNote } })); }}>
+              <label for="wf-note">Note to the writer</label>
+              <textarea id="wf-note" rows={2} required value={returnNote} onInput={(e) => setReturnNote(e.currentTarget.value)} />
+              <button type="submit" disabled={actionsOff}>Return to writer</button>
+            </form>
+          )}
+          <div class="sub">
+            <button type="button" onClick={makePreview} disabled={trashed}>Preview link</button>
+            {preview && <p class="small"><a href={preview} target="_blank" rel="noopener noreferrer">Open the preview</a> (valid 24 hours)</p>}
+          </div>
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+function sectionStub(a: Article): Section {
+  return { ...a.section, description: "", position: 0, parent: null, leadArticleId: null, language: null, version: 0, createdAt: a.createdAt, updatedAt: a.createdAt };
+}
