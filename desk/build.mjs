@@ -58,6 +58,7 @@ const html = `<!doctype html>
 <meta name="robots" content="noindex, nofollow">
 <meta name="referrer" content="same-origin">
 <title>Dateline desk</title>
+<link rel="icon" href="data:,">
 ${css ? `<link rel="stylesheet" href="${BASE}${css}">\n` : ""}${preloads.map((p) => `<link rel="modulepreload" href="${BASE}${p}">\n`).join("")}<script type="module" src="${BASE}${js}"></script>
 </head>
 <body>

@@ -26,6 +26,8 @@ export function createRichText(element: HTMLElement, html: string, opts: { label
         horizontalRule: false,
         strike: false,
         underline: false,
+        // No empty paragraph kept at the end of every body.
+        trailingNode: false,
         link: {
           openOnClick: false,
           autolink: true,
@@ -52,7 +54,7 @@ export function createRichText(element: HTMLElement, html: string, opts: { label
   };
 }
 
-/** An empty document is an empty body, not `<p></p>`. */
+/** Empty paragraphs at the end are not content: an empty document is an empty body, not `<p></p>`. */
 function normalize(html: string): string {
-  return html === "<p></p>" ? "" : html;
+  return html.replace(/(<p><\/p>)+$/, "");
 }

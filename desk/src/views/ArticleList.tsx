@@ -84,7 +84,8 @@ export function ArticleList({ me }: { me: Editor }) {
     void load(filters, null);
   }, [filters]);
 
-  const update = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
+  // Busy at once (same render as the new filters): nothing reads the old list as the new one's.
+  const update = (patch: Partial<Filters>) => { setLoading(true); setFilters((f) => ({ ...f, ...patch })); };
   const tree = sectionTree(sections);
 
   return (
@@ -132,7 +133,7 @@ export function ArticleList({ me }: { me: Editor }) {
       {error && <p class="error" role="alert">{error}</p>}
       <p class="sr-only" role="status">{loading ? "Loading articles…" : `${items.length} articles shown${cursor ? ", more available" : ""}.`}</p>
 
-      <table class="articles">
+      <table class="articles" aria-busy={loading ? "true" : "false"}>
         <caption class="sr-only">Articles</caption>
         <thead>
           <tr><th scope="col">Headline</th><th scope="col">Status</th><th scope="col">Section</th><th scope="col">Author</th><th scope="col">Updated</th></tr>

@@ -1,0 +1,312 @@
+// The desk (issue 14) in a real headless Chromium (Debian's, via playwright-core; tests/support/browser.ts):
+// a writer logs in, writes an article (headline, section, body typed in the rich-text editor) and submits
+// it; an editor sees the writer's edit lock, takes it over and publishes; the story is then in the public
+// API. Two tabs editing one article meet the 412 conflict screen and resolve it both ways. Every page
+// runs under the desk's strict CSP with no console error.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { makeArticle, makeSection, PASSWORD, startTestApp, type TestApp } from "./support/harness.ts";
+import { DESK_DIST } from "../src/desk/routes.ts";
+import { REPO_ROOT } from "../src/paths.ts";
+
+const SCREENSHOT_DOC = path.join(REPO_ROOT, "docs", "screenshots", "desk-editor.png");
+const LAPTOP = { viewport: { width: 1280, height: 860 } };
+
+// Chromium logs every answer of 400 and up to the console as a failed load, expected or not. The
+// desk meets a 412 (a stale save: the conflict screen) and a 423 (someone else's edit lock) on
+// purpose in these scenarios; any other console error, a CSP violation included, fails the test.
+const EXPECTED = /^Failed to load resource: the server responded with a status of (412|423) /;
+function assertNoConsoleErrors(tab: TestPage | { consoleErrors: string[] }): void {
+  const unexpected = tab.consoleErrors.filter((e) => !EXPECTED.test(e));
+  assert.deepEqual(unexpected, [], "console errors");
+}
+
+async function login(page: Page, base: string, email: string): Promise<void> {
+  await page.goto(`${base}/desk/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Articles" }).waitFor();
+}
+
+/** Waits until the editor's save status says the changes are saved. */
+async function saved(page: Page): Promise<void> {
+  await page.getByTestId("save-state").filter({ hasText: /^Saved at/ }).waitFor({ timeout: 15_000 });
+}
+
+describe("the desk in Chromium", { skip: browserSkip() }, () => {
+  let t: TestApp;
+  let browser: TestBrowser;
+  let base: string;
+  const pages: TestPage[] = [];
+
+  before(async () => {
+    if (!fs.existsSync(path.join(DESK_DIST, "index.html"))) {
+      execFileSync(process.execPath, [path.join(REPO_ROOT, "desk", "build.mjs")], { stdio: "inherit" });
+    }
+    t = await startTestApp();
+    base = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+    await makeSection(t, "world", undefined, "World");
+    await makeSection(t, "asia", "world", "Asia");
+    await makeSection(t, "business", undefined, "Business");
+    browser = await launch();
+  });
+  after(async () => {
+    for (const p of pages) assertNoConsoleErrors(p);
+    await browser?.close();
+    await t?.close();
+  });
+
+  const open = async () => {
+    const tab = await browser.newPage(LAPTOP);
+    pages.push(tab);
+    return tab;
+  };
+
+  let articleId = 0;
+  let slug = "";
+
+  it("a writer logs in, writes an article in the rich-text editor and submits it", async () => {
+    const tab = await open();
+    const { page } = tab;
+    await login(page, base, t.writer.email);
+    assert.match(await page.getByTestId("whoami").innerText(), /Writer/i);
+    // The session survives a reload (the refresh token is kept as the API hands it out).
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Articles" }).waitFor();
+    await tab.screenshot("desk-list-empty");
+
+    await page.getByRole("link", { name: "New article" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "New article" }).waitFor();
+    await page.getByLabel("Headline").fill("Harbour ferry returns after storm repairs");
+    await page.getByLabel("Section").selectOption("asia");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/desk\/articles\/\d+$/);
+    articleId = Number(/(\d+)$/.exec(page.url())![1]);
+    assert.equal(await page.getByTestId("article-status").innerText(), "Draft");
+    await page.getByTestId("lock-state").waitFor();
+
+    await page.getByLabel("Summary").fill("Crossings resume on Monday.");
+    await page.getByLabel("Dateline").fill("PORT LOUIS");
+    const body = page.getByRole("textbox", { name: "Body" });
+    await body.click();
+    await page.keyboard.type("The ferry made its first crossing in two weeks.");
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Subheading" }).click();
+    await page.keyboard.type("Timetable");
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Bulleted list" }).click();
+    await page.keyboard.type("Hourly from 6 am");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("Last boat at 10 pm");
+    await saved(page);
+
+    const stored = await t.get(`/api/v1/admin/articles/${articleId}`, { token: t.writer.token });
+    assert.equal(stored.body.summary, "Crossings resume on Monday.");
+    assert.equal(stored.body.dateline, "PORT LOUIS");
+    assert.equal(stored.body.section.slug, "asia");
+    assert.equal(stored.body.body,
+      "<p>The ferry made its first crossing in two weeks.</p><h3>Timetable</h3><ul><li><p>Hourly from 6 am</p></li><li><p>Last boat at 10 pm</p></li></ul>");
+    slug = stored.body.slug;
+
+    // A writer has no publish button: the server decides, the desk does not offer it.
+    assert.equal(await page.getByRole("button", { name: "Publish now" }).count(), 0);
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "In review" }).waitFor();
+    await tab.screenshot("desk-editor-writer");
+    assertNoConsoleErrors(tab);
+    // The writer keeps the article open: the editor meets the lock below.
+  });
+
+  it("an editor sees the writer's lock, takes it over and publishes; the story is public", async () => {
+    const tab = await open();
+    const { page } = tab;
+    await login(page, base, t.editor.email);
+    await page.getByRole("button", { name: "In review" }).click();
+    const link = page.getByRole("link", { name: "Harbour ferry returns after storm repairs" });
+    await link.waitFor();
+    await tab.screenshot("desk-list");
+    await link.click();
+    const banner = page.getByTestId("lock-banner");
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /WRITER 3 has been editing this article/);
+    assert.ok(await page.getByLabel("Headline").isDisabled());
+    await page.getByRole("button", { name: "Take over editing" }).click();
+    await page.getByTestId("lock-state").waitFor();
+    await page.getByRole("button", { name: "Publish now" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Published: now published." }).waitFor();
+
+    const res = await fetch(`${base}/api/v1/articles/${slug}`);
+    assert.equal(res.status, 200);
+    const pub = await res.json() as { headline: string; body: string; dateline: string | null };
+    assert.equal(pub.headline, "Harbour ferry returns after storm repairs");
+    assert.equal(pub.dateline, "PORT LOUIS");
+    assert.match(pub.body, /<h3>Timetable<\/h3>/);
+    await page.evaluate("window.scrollTo(0, 0)");
+    await tab.screenshot("desk-editor-published");
+    // The picture in the docs: the editor on a laptop screen, the story just published.
+    fs.mkdirSync(path.dirname(SCREENSHOT_DOC), { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 1040 });
+    await page.screenshot({ path: SCREENSHOT_DOC, fullPage: false });
+    assert.ok(fs.statSync(SCREENSHOT_DOC).size < 400 * 1024);
+    assertNoConsoleErrors(tab);
+  });
+
+  it("two tabs on one draft: the second save meets the conflict screen; keep mine, then take theirs", async () => {
+    const draft = await makeArticle(t, { headline: "Council votes on the bridge", section: "business", summary: "First summary." });
+    const tab = await open();
+    const a = tab.page;
+    await login(a, base, t.editor.email);
+    await a.goto(`${base}/desk/articles/${draft.id}`);
+    await a.getByTestId("lock-state").waitFor();
+    // A second tab of the same browser: the same session (localStorage), the same editor.
+    const b = await tab.context.newPage();
+    const bErrors: string[] = [];
+    b.on("console", (m) => { if (m.type() === "error") bErrors.push(`${m.text()} (${m.location().url})`); });
+    b.on("pageerror", (e) => bErrors.push(e.message));
+    await b.setViewportSize(LAPTOP.viewport);
+    await b.goto(`${base}/desk/articles/${draft.id}`);
+    await b.getByTestId("lock-state").waitFor();
+
+    await a.getByLabel("Headline").fill("Council approves the bridge");
+    await saved(a);
+    await b.getByLabel("Summary").fill("Summary from the second tab.");
+    const conflict = b.getByTestId("conflict");
+    await conflict.waitFor({ timeout: 15_000 });
+    const text = await conflict.innerText();
+    assert.match(text, /Someone else saved this article/);
+    assert.match(text, /Council approves the bridge/);  // theirs
+    assert.match(text, /Council votes on the bridge/);  // mine
+    assert.match(text, /Summary from the second tab\./);
+    // The heading of the conflict screen has the focus (keyboard and screen-reader users land on it).
+    assert.equal(await b.evaluate("document.activeElement && document.activeElement.id"), "conflict-title");
+    await b.screenshot({ path: path.join(path.dirname(await tab.screenshot("desk-editor-tab-a")), "desk-conflict.png"), fullPage: true });
+
+    await b.getByRole("button", { name: "Keep mine" }).click();
+    await saved(b);
+    let stored = (await t.get(`/api/v1/admin/articles/${draft.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.headline, "Council votes on the bridge");
+    assert.equal(stored.summary, "Summary from the second tab.");
+
+    // Tab A is now the stale one: its next save conflicts; it takes theirs.
+    await a.getByLabel("Dateline").fill("RIVERTON");
+    await a.getByTestId("conflict").waitFor({ timeout: 15_000 });
+    await a.getByRole("button", { name: "Take theirs" }).click();
+    await a.getByTestId("conflict").waitFor({ state: "detached" });
+    assert.equal(await a.getByLabel("Headline").inputValue(), "Council votes on the bridge");
+    assert.equal(await a.getByLabel("Summary").inputValue(), "Summary from the second tab.");
+    assert.equal(await a.getByLabel("Dateline").inputValue(), "");
+    assert.equal(await a.getByTestId("save-state").innerText(), "No changes");
+    stored = (await t.get(`/api/v1/admin/articles/${draft.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.dateline, null);
+
+    await a.getByRole("textbox", { name: "Body" }).click();
+    await a.keyboard.type(" More from the meeting.");
+    await saved(a);
+    await tab.screenshot("desk-editor");
+    assertNoConsoleErrors({ consoleErrors: bErrors });
+    assertNoConsoleErrors(tab);
+  });
+
+  it("an editor returns, schedules, unpublishes and archives; the list filters, searches and pages", async () => {
+    for (let i = 1; i <= 27; i++) await makeArticle(t, { headline: `Market report ${i}`, section: "business" });
+    const zeppelin = await makeArticle(t, { headline: "Airship hangar reopens", section: "asia", kind: "ANALYSIS",
+      body: "<p>The old zeppelin hangar opens to visitors.</p>" }, t.writer.token);
+    await t.post(`/api/v1/admin/articles/${zeppelin.id}/submit`, undefined, { token: t.writer.token });
+
+    const tab = await open();
+    const { page } = tab;
+    await login(page, base, t.editor.email);
+    const rows = page.locator("table.articles tbody tr");
+    // The list once loaded (aria-busy goes true with every change of filters, false when the page is in).
+    const listed = async () => {
+      await page.locator('table.articles[aria-busy="false"]').waitFor();
+      return rows.count();
+    };
+    // 25 a page, then "Load more" follows meta.nextCursor.
+    await page.getByRole("button", { name: "Drafts" }).click();
+    assert.equal(await listed(), 25);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await page.getByRole("button", { name: "Load more" }).waitFor({ state: "detached" });
+    const drafts = (await t.get("/api/v1/admin/articles?status=DRAFT&limit=100", { token: t.editor.token })).body.data.length;
+    assert.ok(drafts > 25);
+    assert.equal(await listed(), drafts);
+    // Filters: section (sub-sections included) and kind.
+    await page.getByRole("button", { name: "All", exact: true }).click();
+    await page.getByLabel("Section").selectOption("world");
+    await page.getByLabel("Kind").selectOption("ANALYSIS");
+    assert.equal(await listed(), 1);
+    await page.getByRole("link", { name: "Airship hangar reopens" }).waitFor();
+    // Full-text search over every status, with the highlighted snippet.
+    await page.getByLabel("Kind").selectOption("");
+    await page.getByLabel("Section").selectOption("");
+    await page.getByLabel("Search").fill("zeppelin");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    assert.equal(await listed(), 1);
+    await page.locator(".snippet mark").filter({ hasText: /zeppelin/i }).waitFor();
+    await tab.screenshot("desk-list-search");
+
+    await page.getByRole("link", { name: "Airship hangar reopens" }).click();
+    await page.getByTestId("lock-state").waitFor();
+    await page.getByLabel("Note to the writer").fill("Add the opening hours.");
+    await page.getByRole("button", { name: "Return to writer" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Draft" }).waitFor();
+    let stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.reviewNote, "Add the opening hours.");
+
+    // Schedule for tomorrow, in the browser's time zone (datetime-local).
+    const when = new Date(Date.now() + 86_400_000);
+    const local = new Date(when.getTime() - when.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel(/Publish at/).fill(local);
+    await page.getByRole("button", { name: "Schedule", exact: true }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Scheduled" }).waitFor();
+    stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.status, "SCHEDULED");
+    // The browser and this process share the machine's time zone: the same local time is the same instant.
+    assert.equal(new Date(stored.scheduledAt).getTime(), new Date(local).getTime());
+
+    await page.getByRole("button", { name: "Publish now" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
+    await page.getByRole("button", { name: "Unpublish" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Draft" }).waitFor();
+    await page.getByRole("button", { name: "Archive" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Archived" }).waitFor();
+    stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.status, "ARCHIVED");
+
+    // A tablet, portrait: the workflow panel goes under the form.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.evaluate("window.scrollTo(0, 0)");
+    await tab.screenshot("desk-editor-tablet");
+    assertNoConsoleErrors(tab);
+  });
+
+  it("refreshes an expired access token on reload; logs out, and the session is gone after a reload too", async () => {
+    const tab = await open();
+    const { page } = tab;
+    await login(page, base, t.admin.email);
+    // The access token no longer works (as after its 15 minutes): the refresh token gets a new pair.
+    const before = JSON.parse(String(await page.evaluate("localStorage.getItem('dateline.desk.session')")));
+    await page.evaluate(`localStorage.setItem('dateline.desk.session', JSON.stringify(Object.assign(JSON.parse(localStorage.getItem('dateline.desk.session')), { accessToken: 'expired' })))`);
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Articles" }).waitFor();
+    const afterReload = JSON.parse(String(await page.evaluate("localStorage.getItem('dateline.desk.session')")));
+    assert.notEqual(afterReload.refreshToken, before.refreshToken, "the refresh token was rotated");
+    assert.notEqual(afterReload.accessToken, "expired");
+    tab.consoleErrors.splice(0, tab.consoleErrors.length, ...tab.consoleErrors.filter((e) => !/status of 401/.test(e)));
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await page.reload();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await page.evaluate("localStorage.getItem('dateline.desk.session')"), null);
+    assertNoConsoleErrors(tab);
+  });
+});
