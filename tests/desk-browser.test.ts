@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
-import { makeArticle, makeSection, PASSWORD, startTestApp, type TestApp } from "./support/harness.ts";
+import { makeArticle, makeSection, PASSWORD, publish, startTestApp, type TestApp } from "./support/harness.ts";
 import { DESK_DIST } from "../src/desk/routes.ts";
 import { REPO_ROOT } from "../src/paths.ts";
 
@@ -285,6 +285,72 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.setViewportSize({ width: 768, height: 1024 });
     await page.evaluate("window.scrollTo(0, 0)");
     await tab.screenshot("desk-editor-tablet");
+    assertNoConsoleErrors(tab);
+  });
+
+  it("tags and comments closed, the history with its diff and a restore, the trash, the comment queue", async () => {
+    const story = await makeArticle(t, { headline: "Tram line extension opens", section: "business", body: "<p>First trams run today.</p>" });
+    await publish(t, story.id);
+    const comment = await t.post(`/api/v1/articles/${story.slug}/comments`, { name: "Ana", body: "Great news for commuters." });
+    assert.equal(comment.status, 202);
+
+    const tab = await open();
+    const { page } = tab;
+    page.on("dialog", (d) => { void d.accept(); });
+    await login(page, base, t.editor.email);
+    await page.goto(`${base}/desk/articles/${story.id}`);
+    await page.getByTestId("lock-state").waitFor();
+    await page.getByLabel("Tags").fill("Transport, City Hall");
+    await page.getByLabel("Close to new reader comments").check();
+    await page.getByLabel("Headline").fill("Tram line extension opens to riders");
+    // A published story is saved by hand (only drafts save themselves).
+    await page.getByTestId("save-state").filter({ hasText: /^Unsaved changes$/ }).waitFor();
+    await page.keyboard.press("Control+s");
+    await saved(page);
+    let stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
+    assert.deepEqual(stored.tags.map((x: { slug: string }) => x.slug).sort(), ["city-hall", "transport"]);
+    assert.equal(stored.commentsClosed, true);
+    assert.equal(stored.headline, "Tram line extension opens to riders");
+
+    // The history: the last revision's diff, then back to revision 1's content.
+    await page.locator("summary", { hasText: "History" }).click();
+    const latest = stored.version as number;
+    const revs = (await t.get(`/api/v1/admin/articles/${story.id}/revisions`, { token: t.editor.token })).body.data as { number: number }[];
+    const last = revs[0].number;
+    await page.getByRole("button", { name: `#${last} update` }).click();
+    const diff = page.getByTestId(`revision-${last}`);
+    await diff.waitFor();
+    assert.match(await diff.innerText(), /Tram line extension opens to riders/);
+    await tab.screenshot("desk-history");
+    await page.getByRole("button", { name: "#1 create" }).click();
+    await page.getByRole("button", { name: "Restore version #1" }).click();
+    await page.getByRole("status").filter({ hasText: /^Restored/ }).waitFor();
+    assert.equal(await page.getByLabel("Headline").inputValue(), "Tram line extension opens");
+    stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.headline, "Tram line extension opens");
+    assert.deepEqual(stored.tags, []);
+    assert.ok(stored.version > latest);
+
+    // Into the trash and back (an editor restores).
+    await page.getByRole("button", { name: "Move to trash" }).click();
+    await page.getByTestId("trashed").waitFor();
+    assert.ok((await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body.deletedAt);
+    assert.ok(await page.getByLabel("Headline").isDisabled());
+    await page.getByRole("button", { name: "Restore from the trash" }).click();
+    await page.getByTestId("trashed").waitFor({ state: "detached" });
+    assert.equal((await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body.deletedAt, null);
+
+    // The moderation queue.
+    await page.getByRole("link", { name: "Comments" }).click();
+    await page.getByRole("heading", { level: 1, name: "Comments" }).waitFor();
+    const item = page.getByTestId("comment").filter({ hasText: "Great news for commuters." });
+    await item.waitFor();
+    await tab.screenshot("desk-comments");
+    await item.getByRole("button", { name: "Approve" }).click();
+    await item.waitFor({ state: "detached" });
+    const pub = await fetch(`${base}/api/v1/articles/${story.slug}/comments`);
+    const comments = await pub.json() as { data: { name: string }[] };
+    assert.deepEqual(comments.data.map((c) => c.name), ["Ana"]);
     assertNoConsoleErrors(tab);
   });
 

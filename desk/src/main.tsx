@@ -10,6 +10,7 @@ import { ArticleList } from "./views/ArticleList.tsx";
 import { NewArticle } from "./views/NewArticle.tsx";
 import { ArticleEditor } from "./views/ArticleEditor.tsx";
 import { ChangePassword } from "./views/ChangePassword.tsx";
+import { Comments } from "./views/Comments.tsx";
 
 const ROLE_LABELS: Record<string, string> = { WRITER: "Writer", EDITOR: "Editor", ADMIN: "Admin" };
 
@@ -65,6 +66,9 @@ function App() {
     case "new": screen = <NewArticle />; break;
     case "article": screen = <ArticleEditor key={route.id} id={route.id} me={me} />; break;
     case "password": screen = <ChangePassword />; break;
+    case "comments": screen = me.role === "WRITER"
+      ? <section><h1 tabIndex={-1}>Comments</h1><p>Moderating comments is for editors.</p></section>
+      : <Comments />; break;
     default: screen = <section><h1 tabIndex={-1}>Not found</h1><p>No such page on the desk. <a href={href("/")}>Back to the articles</a>.</p></section>;
   }
 
@@ -77,6 +81,7 @@ function App() {
           <ul>
             <li><a href={href("/")} aria-current={route.name === "list" ? "page" : undefined}>Articles</a></li>
             <li><a href={href("/articles/new")} aria-current={route.name === "new" ? "page" : undefined}>New article</a></li>
+            {me.role !== "WRITER" && <li><a href={href("/comments")} aria-current={route.name === "comments" ? "page" : undefined}>Comments</a></li>}
           </ul>
         </nav>
         <div class="who">

@@ -8,6 +8,7 @@ export type Route =
   | { name: "new" }
   | { name: "article"; id: number }
   | { name: "password" }
+  | { name: "comments" }
   | { name: "not-found" };
 
 export function parse(pathname: string): Route {
@@ -15,6 +16,7 @@ export function parse(pathname: string): Route {
   if (p === "/" || p === "/articles" || p === "/articles/") return { name: "list" };
   if (p === "/articles/new") return { name: "new" };
   if (p === "/account/password") return { name: "password" };
+  if (p === "/comments") return { name: "comments" };
   const m = /^\/articles\/(\d{1,10})\/?$/.exec(p);
   if (m) return { name: "article", id: Number(m[1]) };
   return { name: "not-found" };

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { unwrap } from "@dateline/client";
+import { toProblem, unwrap } from "@dateline/client";
 import {
   dateline, DatelineProblem, describe, formatTime, KIND_LABELS, loadSections, STATUS_LABELS, withEtag,
   type Article, type ArticleKind, type Editor, type LockedBy, type Section,
@@ -8,17 +8,19 @@ import { href, setLeaveGuard } from "../router.ts";
 import { SectionSelect } from "./NewArticle.tsx";
 import { RichTextField, type RichTextHandle } from "./RichTextField.tsx";
 import { ConflictScreen } from "./ConflictScreen.tsx";
-import { FIELD_LABELS, fieldsOf, type Fields } from "../fields.ts";
+import { FIELD_KEYS, fieldsOf, tagSlugs, type Fields } from "../fields.ts";
+import { History } from "./History.tsx";
 
-const KEYS = Object.keys(FIELD_LABELS) as (keyof Fields)[];
-const changedKeys = (form: Fields, base: Fields) => KEYS.filter((k) => form[k] !== base[k]);
+const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
 
 /** The PATCH body for some fields of the form: empty optional texts are null. */
 function patchBody(form: Fields, keys: (keyof Fields)[]) {
-  const body: Record<string, string | null> = {};
+  const body: Record<string, string | string[] | boolean | null> = {};
   for (const k of keys) {
     const v = form[k];
-    body[k] = (k === "dateline" || k === "source" || k === "byline") && v.trim() === "" ? null : v;
+    if (k === "tags") body.tags = tagSlugs(form.tags);
+    else if (typeof v === "string" && (k === "dateline" || k === "source" || k === "byline") && v.trim() === "") body[k] = null;
+    else body[k] = v;
   }
   return body;
 }
@@ -189,15 +191,37 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   };
   const takeTheirs = () => {
     if (!conflict) return;
-    live.current.etag = conflict.etag;
-    const f = fieldsOf(conflict.theirs);
-    setArticle(conflict.theirs);
-    rich.current?.setHtml(conflict.theirs.body);
+    adopt(conflict.theirs, conflict.etag);
+    setConflict(null);
+  };
+
+  /** Takes a version the server answered as the screen's (a restore): fields, body and baseline. */
+  const adopt = (a: Article, etag: string) => {
+    live.current.etag = etag;
+    const f = fieldsOf(a);
+    setArticle(a);
+    rich.current?.setHtml(a.body);
     const body = rich.current?.html() ?? f.body;
     setForm({ ...f, body });
     setBase({ ...f, body });
-    setConflict(null);
     setSave({ state: "idle" });
+  };
+
+  const trash = async () => {
+    if (!confirm("Move this article to the trash? An editor can restore it for 30 days.")) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const r = await dateline.api.DELETE("/api/v1/admin/articles/{id}", { params: { path: { id }, header: { "If-Match": live.current.etag } } });
+      if (!r.response.ok) throw toProblem(r.error, r.response);
+      const { data, etag } = await withEtag(dateline.api.GET("/api/v1/admin/articles/{id}", { params: { path: { id } } }));
+      adopt(data, etag);
+      setNotice({ ok: true, text: "Moved to the trash." });
+    } catch (err) {
+      setNotice({ ok: false, text: `Moving to the trash failed: ${describe(err)}` });
+    } finally {
+      setBusy(false);
+    }
   };
 
   // --- workflow ---
@@ -245,8 +269,11 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     publish: isEditorPlus && ["DRAFT", "IN_REVIEW", "SCHEDULED", "ARCHIVED"].includes(status),
     unpublish: isEditorPlus && status === "PUBLISHED",
     archive: isEditorPlus && !["ARCHIVED", "WITHDRAWN"].includes(status),
+    trash: !trashed && (isEditorPlus || (isAuthor && ["DRAFT", "IN_REVIEW"].includes(status))),
+    restore: trashed && isEditorPlus,
   };
   const actionsOff = busy || trashed || lock.state === "other" || lock.state === "lost" || !!conflict;
+  const restoreFromTrash = () => act("Restored from the trash", () => dateline.api.POST("/api/v1/admin/articles/{id}/restore", { params: { path: { id } } }));
 
   return (
     <section class="editor-screen">
@@ -311,6 +338,13 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
             </div>
             <label for="ed-byline">Byline</label>
             <input id="ed-byline" value={form.byline} onInput={(e) => set("byline", e.currentTarget.value)} />
+            <label for="ed-tags">Tags</label>
+            <input id="ed-tags" value={form.tags} aria-describedby="ed-tags-hint" onInput={(e) => set("tags", e.currentTarget.value)} />
+            <p id="ed-tags-hint" class="hint">Separated by commas; new tags are created.</p>
+            <div class="field check">
+              <input id="ed-comments-closed" type="checkbox" checked={form.commentsClosed} onChange={(e) => set("commentsClosed", e.currentTarget.checked)} />
+              <label for="ed-comments-closed">Close to new reader comments</label>
+            </div>
             <label for="ed-slug">Slug</label>
             <input id="ed-slug" value={form.slug} pattern="[a-z0-9]+(-[a-z0-9]+)*" aria-describedby="ed-slug-hint"
               onInput={(e) => set("slug", e.currentTarget.value)} />
@@ -357,10 +391,18 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
               <button type="submit" disabled={actionsOff}>Return to writer</button>
             </form>
           )}
+          {trashed && <p class="banner info" data-testid="trashed">In the trash since {formatTime(article.deletedAt)}.</p>}
+          {can.restore && <button type="button" class="primary" disabled={busy} onClick={restoreFromTrash}>Restore from the trash</button>}
           <div class="sub">
             <button type="button" onClick={makePreview} disabled={trashed}>Preview link</button>
             {preview && <p class="small"><a href={preview} target="_blank" rel="noopener noreferrer">Open the preview</a> (valid 24 hours)</p>}
           </div>
+          <History id={id} version={article.version} canRestore={editable} etag={() => live.current.etag} onRestored={(a, e) => { adopt(a, e); setNotice({ ok: true, text: "Restored: the content of that version is saved as a new one." }); }} />
+          {can.trash && (
+            <div class="sub">
+              <button type="button" class="danger" disabled={actionsOff} onClick={trash}>Move to trash</button>
+            </div>
+          )}
         </aside>
       </div>
     </section>

@@ -1,15 +1,16 @@
 import { useEffect, useRef } from "preact/hooks";
 import { formatTime, KIND_LABELS, type Article } from "../api.ts";
-import { FIELD_LABELS, fieldsOf, type Fields } from "../fields.ts";
+import { FIELD_KEYS, FIELD_LABELS, fieldsOf, showField, tagSlugs, type Fields } from "../fields.ts";
 
 /** Shown when a save answers 412: someone saved since this screen last read the article. */
 export function ConflictScreen({ theirs, mine, onKeepMine, onTakeTheirs }: { theirs: Article; mine: Fields; onKeepMine: () => void; onTakeTheirs: () => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const t = fieldsOf(theirs);
-  const keys = (Object.keys(FIELD_LABELS) as (keyof Fields)[]).filter((k) =>
-    k === "body" ? textOf(t.body) !== textOf(mine.body) : t[k] !== mine[k]);
-  const show = (k: keyof Fields, v: string) => (k === "body" ? textOf(v) : k === "kind" ? KIND_LABELS[v as Article["kind"]] ?? v : v) || "(empty)";
+  const keys = FIELD_KEYS.filter((k) =>
+    k === "body" ? textOf(t.body) !== textOf(mine.body) : k === "tags" ? tagSlugs(t.tags).join() !== tagSlugs(mine.tags).join() : t[k] !== mine[k]);
+  const show = (k: keyof Fields, v: Fields[keyof Fields]) =>
+    (k === "body" ? textOf(String(v)) : k === "kind" ? KIND_LABELS[v as Article["kind"]] ?? String(v) : showField(k, v)) || "(empty)";
 
   return (
     <section class="conflict" aria-labelledby="conflict-title" data-testid="conflict">
@@ -44,7 +45,7 @@ export function ConflictScreen({ theirs, mine, onKeepMine, onTakeTheirs }: { the
 }
 
 /** The text of some body HTML, for comparing and showing (parsed inert, never inserted). */
-function textOf(html: string): string {
+export function textOf(html: string): string {
   const doc = new DOMParser().parseFromString(html, "text/html");
   return Array.from(doc.body.children).map((el) => el.textContent?.trim() ?? "").filter(Boolean).join("\n\n") || (doc.body.textContent ?? "").trim();
 }
