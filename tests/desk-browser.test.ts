@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -27,8 +28,20 @@ function assertNoConsoleErrors(tab: TestPage | { consoleErrors: string[] }): voi
   assert.deepEqual(unexpected, [], "console errors");
 }
 
+// axe-core, the accessibility engine, run in the page through the DevTools protocol (not a page
+// script, so the desk's CSP stays as it is): WCAG 2.1 A and AA rules, colour contrast included.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  if (!(await page.evaluate("typeof window.axe === 'object'"))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+    .then((r) => r.violations.map((v) => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")))`) as string[];
+  assert.deepEqual(violations, [], `accessibility of ${what}`);
+}
+
 async function login(page: Page, base: string, email: string): Promise<void> {
   await page.goto(`${base}/desk/`);
+  await page.getByLabel("Email").waitFor();
+  await assertAccessible(page, "the login screen");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -81,9 +94,14 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.reload();
     await page.getByRole("heading", { level: 1, name: "Articles" }).waitFor();
     await tab.screenshot("desk-list-empty");
+    await assertAccessible(page, "the article list");
 
+    // Keyboard: the first Tab reaches the skip link; a new screen puts the focus on its heading.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate("document.activeElement.textContent"), "Skip to content");
     await page.getByRole("link", { name: "New article" }).first().click();
     await page.getByRole("heading", { level: 1, name: "New article" }).waitFor();
+    await page.waitForFunction("document.activeElement && document.activeElement.tagName === 'H1'");
     await page.getByLabel("Headline").fill("Harbour ferry returns after storm repairs");
     await page.getByLabel("Section").selectOption("asia");
     await page.getByRole("button", { name: "Create draft" }).click();
@@ -98,7 +116,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await body.click();
     await page.keyboard.type("The ferry made its first crossing in two weeks.");
     await page.keyboard.press("Enter");
-    await page.getByRole("button", { name: "Subheading" }).click();
+    await page.getByRole("button", { name: "H3 subheading" }).click();
     await page.keyboard.type("Timetable");
     await page.keyboard.press("Enter");
     await page.getByRole("button", { name: "Bulleted list" }).click();
@@ -120,6 +138,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.getByRole("button", { name: "Submit for review" }).click();
     await page.getByTestId("article-status").filter({ hasText: "In review" }).waitFor();
     await tab.screenshot("desk-editor-writer");
+    await assertAccessible(page, "the editor");
     assertNoConsoleErrors(tab);
     // The writer keeps the article open: the editor meets the lock below.
   });
@@ -137,6 +156,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await banner.waitFor();
     assert.match(await banner.innerText(), /WRITER 3 has been editing this article/);
     assert.ok(await page.getByLabel("Headline").isDisabled());
+    await assertAccessible(page, "the editor, locked by someone else");
     await page.getByRole("button", { name: "Take over editing" }).click();
     await page.getByTestId("lock-state").waitFor();
     await page.getByRole("button", { name: "Publish now" }).click();
@@ -189,6 +209,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assert.equal(await b.evaluate("document.activeElement && document.activeElement.id"), "conflict-title");
     await b.screenshot({ path: path.join(path.dirname(await tab.screenshot("desk-editor-tab-a")), "desk-conflict.png"), fullPage: true });
 
+    await assertAccessible(b, "the conflict screen");
     await b.getByRole("button", { name: "Keep mine" }).click();
     await saved(b);
     let stored = (await t.get(`/api/v1/admin/articles/${draft.id}`, { token: t.editor.token })).body;
@@ -252,6 +273,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assert.equal(await listed(), 1);
     await page.locator(".snippet mark").filter({ hasText: /zeppelin/i }).waitFor();
     await tab.screenshot("desk-list-search");
+    await assertAccessible(page, "the list with search results");
 
     await page.getByRole("link", { name: "Airship hangar reopens" }).click();
     await page.getByTestId("lock-state").waitFor();
@@ -322,6 +344,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await diff.waitFor();
     assert.match(await diff.innerText(), /Tram line extension opens to riders/);
     await tab.screenshot("desk-history");
+    await assertAccessible(page, "the editor with its history open");
     await page.getByRole("button", { name: "#1 create" }).click();
     await page.getByRole("button", { name: "Restore version #1" }).click();
     await page.getByRole("status").filter({ hasText: /^Restored/ }).waitFor();
@@ -346,6 +369,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     const item = page.getByTestId("comment").filter({ hasText: "Great news for commuters." });
     await item.waitFor();
     await tab.screenshot("desk-comments");
+    await assertAccessible(page, "the comment queue");
     await item.getByRole("button", { name: "Approve" }).click();
     await item.waitFor({ state: "detached" });
     const pub = await fetch(`${base}/api/v1/articles/${story.slug}/comments`);

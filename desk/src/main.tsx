@@ -42,10 +42,14 @@ function App() {
   // Each screen's heading takes the focus when the screen changes (screen readers announce it).
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
+  // Not on the page's first load (the reader starts at the top, where the skip link is); after a
+  // login and on every change of screen, yes.
   useEffect(() => {
+    if (me === undefined) return;
+    if (me === null) { first.current = false; return; }
     if (first.current) { first.current = false; return; }
     requestAnimationFrame(() => main.current?.querySelector<HTMLElement>("h1")?.focus());
-  }, [route, me?.id]);
+  }, [route, me?.id, me === null]);
 
   if (me === undefined) {
     return <main id="main" class="centered"><p role="status">{error ?? "Loading the desk…"}</p></main>;

@@ -20,10 +20,10 @@ type Tool = { label: string; key: string; active: (rt: RichText) => boolean; run
 const TOOLS: Tool[] = [
   { label: "Bold", key: "B", active: (r) => r.editor.isActive("bold"), run: (r) => r.editor.chain().focus().toggleBold().run() },
   { label: "Italic", key: "I", active: (r) => r.editor.isActive("italic"), run: (r) => r.editor.chain().focus().toggleItalic().run() },
-  { label: "Heading", key: "H2", active: (r) => r.editor.isActive("heading", { level: 2 }), run: (r) => r.editor.chain().focus().toggleHeading({ level: 2 }).run() },
-  { label: "Subheading", key: "H3", active: (r) => r.editor.isActive("heading", { level: 3 }), run: (r) => r.editor.chain().focus().toggleHeading({ level: 3 }).run() },
+  { label: "H2 heading", key: "H2", active: (r) => r.editor.isActive("heading", { level: 2 }), run: (r) => r.editor.chain().focus().toggleHeading({ level: 2 }).run() },
+  { label: "H3 subheading", key: "H3", active: (r) => r.editor.isActive("heading", { level: 3 }), run: (r) => r.editor.chain().focus().toggleHeading({ level: 3 }).run() },
   { label: "Bulleted list", key: "• List", active: (r) => r.editor.isActive("bulletList"), run: (r) => r.editor.chain().focus().toggleBulletList().run() },
-  { label: "Numbered list", key: "1. List", active: (r) => r.editor.isActive("orderedList"), run: (r) => r.editor.chain().focus().toggleOrderedList().run() },
+  { label: "1. List, numbered", key: "1. List", active: (r) => r.editor.isActive("orderedList"), run: (r) => r.editor.chain().focus().toggleOrderedList().run() },
   { label: "Quote", key: "“ Quote", active: (r) => r.editor.isActive("blockquote"), run: (r) => r.editor.chain().focus().toggleBlockquote().run() },
 ];
 
