@@ -57,6 +57,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <meta name="referrer" content="same-origin">
+<meta name="dateline-site-timezone" content="UTC">
 <title>Dateline desk</title>
 <link rel="icon" href="data:,">
 ${css ? `<link rel="stylesheet" href="${BASE}${css}">\n` : ""}${preloads.map((p) => `<link rel="modulepreload" href="${BASE}${p}">\n`).join("")}<script type="module" src="${BASE}${js}"></script>

@@ -63,7 +63,8 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     if (!fs.existsSync(path.join(DESK_DIST, "index.html"))) {
       execFileSync(process.execPath, [path.join(REPO_ROOT, "desk", "build.mjs")], { stdio: "inherit" });
     }
-    t = await startTestApp();
+    // The newsroom's clock is not the browser's (UTC here): the schedule picker must use the site's.
+    t = await startTestApp({ SITE_TIMEZONE: "Asia/Shanghai" });
     base = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
     await makeSection(t, "world", undefined, "World");
     await makeSection(t, "asia", "world", "Asia");
@@ -283,16 +284,17 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     let stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
     assert.equal(stored.reviewNote, "Add the opening hours.");
 
-    // Schedule for tomorrow, in the browser's time zone (datetime-local).
-    const when = new Date(Date.now() + 86_400_000);
-    const local = new Date(when.getTime() - when.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-    await page.getByLabel(/Publish at/).fill(local);
+    // Schedule for tomorrow 09:30 newsroom time (SITE_TIMEZONE=Asia/Shanghai, UTC+8), whatever the browser's zone.
+    const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
+    assert.match(await page.locator("label[for=wf-schedule]").innerText(), /Asia\/Shanghai/);
+    await page.getByLabel(/Publish at/).fill(`${tomorrow}T09:30`);
     await page.getByRole("button", { name: "Schedule", exact: true }).click();
     await page.getByTestId("article-status").filter({ hasText: "Scheduled" }).waitFor();
     stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
     assert.equal(stored.status, "SCHEDULED");
-    // The browser and this process share the machine's time zone: the same local time is the same instant.
-    assert.equal(new Date(stored.scheduledAt).getTime(), new Date(local).getTime());
+    assert.equal(new Date(stored.scheduledAt).toISOString(), new Date(`${tomorrow}T09:30:00+08:00`).toISOString());
+    // And shown back in site time.
+    assert.match(await page.locator(".meta").innerText(), /publishes .*9:30/);
 
     await page.getByRole("button", { name: "Publish now" }).click();
     await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();

@@ -116,6 +116,17 @@ describe("the desk at /desk", () => {
     console.log(`desk: first load ${(firstBytes / 1024).toFixed(1)} KB, everything ${(allBytes / 1024).toFixed(1)} KB (gzip)`);
   });
 
+  it("hands the site's time zone to the desk in a <meta> of index.html (data, not script)", async () => {
+    const res = await request(t.server).get("/desk/articles/1");
+    assert.match(res.text, /<meta name="dateline-site-timezone" content="UTC">/);
+    const app = express();
+    app.use("/desk", deskRoutes({ siteTimeZone: "Asia/Shanghai" }));
+    const shanghai = await request(app).get("/desk/");
+    assert.equal(shanghai.status, 200);
+    assert.match(shanghai.text, /<meta name="dateline-site-timezone" content="Asia\/Shanghai">/);
+    assert.equal(shanghai.headers["content-security-policy"], DESK_CSP);
+  });
+
   it("answers a 503 problem saying to build when desk/dist is missing", async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "desk-missing-"));
     try {

@@ -134,5 +134,4 @@ export function loadSections(): Promise<Section[]> {
   return sectionsPromise;
 }
 
-export const formatTime = (iso: string | null | undefined) =>
-  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+export { formatTime } from "./time.ts";

@@ -9,6 +9,8 @@
 // - a strict Content-Security-Policy for all of /desk, replacing the app-wide
 //   one helmet sets (which is shaped for Swagger UI): no inline script or style.
 // - desk/dist missing: 503 problem saying to run `npm run build`.
+// - index.html carries the site's time zone (SITE_TIMEZONE) in a <meta>, for the
+//   desk's schedule picker and times: data, not script, so the CSP stays strict.
 import fs from "node:fs";
 import path from "node:path";
 import express, { type RequestHandler } from "express";
@@ -33,8 +35,12 @@ export const DESK_CSP = [
 
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
-export function deskRoutes(options: { dist?: string } = {}): express.Router {
+const TIMEZONE_META = /<meta name="dateline-site-timezone" content="[^"]*">/;
+const escapeAttr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+export function deskRoutes(options: { dist?: string; siteTimeZone?: string } = {}): express.Router {
   const dist = options.dist ?? DESK_DIST;
+  const siteTimeZone = options.siteTimeZone ?? "UTC";
   const assets = path.join(dist, "assets");
   const index = path.join(dist, "index.html");
   const router = express.Router({ strict: true });
@@ -65,12 +71,23 @@ export function deskRoutes(options: { dist?: string } = {}): express.Router {
     next(fs.existsSync(index) ? new HttpError(404, "not-found", "No such file in the desk's build.") : notBuilt());
   });
 
-  const page: RequestHandler = (req, res, next) => {
-    if (!fs.existsSync(index)) { next(notBuilt()); return; }
+  // The page as built, with the site's time zone filled in; read again when a new build replaces it.
+  let cached: { mtimeMs: number; html: string } | null = null;
+  const page: RequestHandler = (_req, res, next) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(index);
+    } catch {
+      next(notBuilt());
+      return;
+    }
+    if (!cached || cached.mtimeMs !== stat.mtimeMs) {
+      const built = fs.readFileSync(index, "utf8");
+      cached = { mtimeMs: stat.mtimeMs, html: built.replace(TIMEZONE_META, `<meta name="dateline-site-timezone" content="${escapeAttr(siteTimeZone)}">`) };
+    }
+    // Revalidated on every load: Express answers 304 to a matching If-None-Match (its ETag of the body).
     res.setHeader("Cache-Control", "no-cache");
-    res.sendFile(index, { dotfiles: "deny", lastModified: true, etag: true }, (err) => {
-      if (err && !res.headersSent) next(err);
-    });
+    res.type("html").send(cached.html);
   };
   router.get("/", page);
   router.get("/*splat", page);

@@ -10,6 +10,7 @@ import { RichTextField, type RichTextHandle } from "./RichTextField.tsx";
 import { ConflictScreen } from "./ConflictScreen.tsx";
 import { FIELD_KEYS, fieldsOf, tagSlugs, type Fields } from "../fields.ts";
 import { History } from "./History.tsx";
+import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
 
@@ -378,9 +379,10 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
             {can.archive && <button type="button" disabled={actionsOff} onClick={() => act("Archived", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/archive", p(e)))}>Archive</button>}
           </div>
           {can.schedule && (
-            <form class="sub" onSubmit={(e) => { e.preventDefault(); if (scheduleAt) void act("Scheduled", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/schedule", { ...p(et), body: { scheduledAt: new Date(scheduleAt).toISOString() } })); }}>
-              <label for="wf-schedule">Publish at <span class="muted small">(your time zone, {Intl.DateTimeFormat().resolvedOptions().timeZone})</span></label>
-              <input id="wf-schedule" type="datetime-local" required value={scheduleAt} onInput={(e) => setScheduleAt(e.currentTarget.value)} />
+            <form class="sub" onSubmit={(e) => { e.preventDefault(); if (scheduleAt) void act("Scheduled", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/schedule", { ...p(et), body: { scheduledAt: fromSiteLocal(scheduleAt).toISOString() } })); }}>
+              <label for="wf-schedule">Publish at <span class="muted small">(site time, {SITE_TIME_ZONE})</span></label>
+              <input id="wf-schedule" type="datetime-local" required value={scheduleAt} min={toSiteLocal(new Date())}
+                onInput={(e) => setScheduleAt(e.currentTarget.value)} />
               <button type="submit" disabled={actionsOff}>Schedule</button>
             </form>
           )}
