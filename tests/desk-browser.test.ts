@@ -380,6 +380,43 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assertNoConsoleErrors(tab);
   });
 
+  it("a correction, a withdrawal with its public reason, and an admin's reinstatement", async () => {
+    const story = await makeArticle(t, { headline: "Bridge toll rises next month", section: "business", body: "<p>The toll goes up by a third.</p>" });
+    await publish(t, story.id);
+    const tab = await open();
+    const { page } = tab;
+    page.on("dialog", (d) => { void d.accept(); });
+    await login(page, base, t.admin.email);
+    await page.goto(`${base}/desk/articles/${story.id}`);
+    await page.getByTestId("lock-state").waitFor();
+
+    await page.locator("summary", { hasText: "Corrections" }).click();
+    await page.getByLabel("Kind of correction").selectOption("correction");
+    await page.getByLabel("What was wrong, and what is right").fill("The toll rises by a quarter, not a third.");
+    await page.getByRole("button", { name: "Add correction" }).click();
+    await page.getByRole("status").filter({ hasText: "Correction added" }).waitFor();
+    const pub = await (await fetch(`${base}/api/v1/articles/${story.slug}`)).json() as { corrections: { text: string }[] };
+    assert.deepEqual(pub.corrections.map((c) => c.text), ["The toll rises by a quarter, not a third."]);
+    // The correction moved the version: the desk re-read it, so an edit after it saves without a conflict.
+    await page.getByLabel("Summary").fill("Toll up from June.");
+    await page.keyboard.press("Control+s");
+    await saved(page);
+
+    await page.locator("summary", { hasText: "Withdraw" }).click();
+    await page.getByLabel("Reason (shown to readers)").fill("Withdrawn on legal advice.");
+    await page.getByRole("button", { name: "Withdraw story" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Withdrawn" }).waitFor();
+    const gone = await fetch(`${base}/api/v1/articles/${story.slug}`);
+    assert.equal(gone.status, 410);
+    assert.equal((await gone.json() as { reason: string }).reason, "Withdrawn on legal advice.");
+    await assertAccessible(page, "a withdrawn article");
+
+    await page.getByRole("button", { name: "Reinstate" }).click();
+    await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
+    assert.equal((await fetch(`${base}/api/v1/articles/${story.slug}`)).status, 200);
+    assertNoConsoleErrors(tab);
+  });
+
   it("refreshes an expired access token on reload; logs out, and the session is gone after a reload too", async () => {
     const tab = await open();
     const { page } = tab;

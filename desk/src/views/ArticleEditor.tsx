@@ -10,6 +10,7 @@ import { RichTextField, type RichTextHandle } from "./RichTextField.tsx";
 import { ConflictScreen } from "./ConflictScreen.tsx";
 import { FIELD_KEYS, fieldsOf, tagSlugs, type Fields } from "../fields.ts";
 import { History } from "./History.tsx";
+import { Corrections } from "./Corrections.tsx";
 import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
@@ -46,6 +47,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   const [returnNote, setReturnNote] = useState("");
   const [scheduleAt, setScheduleAt] = useState("");
   const [preview, setPreview] = useState<string | null>(null);
+  const [withdrawReason, setWithdrawReason] = useState("");
   const rich = useRef<RichTextHandle>(null);
   // The latest values for timers and async callbacks.
   const live = useRef({ form, base, etag: "", saving: null as Promise<boolean> | null, article, conflict });
@@ -272,8 +274,19 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     archive: isEditorPlus && !["ARCHIVED", "WITHDRAWN"].includes(status),
     trash: !trashed && (isEditorPlus || (isAuthor && ["DRAFT", "IN_REVIEW"].includes(status))),
     restore: trashed && isEditorPlus,
+    withdraw: isEditorPlus && !trashed && (status === "PUBLISHED" || status === "ARCHIVED"),
+    reinstate: me.role === "ADMIN" && status === "WITHDRAWN",
+    correct: isEditorPlus && !trashed && (status === "PUBLISHED" || status === "ARCHIVED"),
   };
   const actionsOff = busy || trashed || lock.state === "other" || lock.state === "lost" || !!conflict;
+  // A correction moves the article's version: re-read it, or the next save would meet a 412.
+  const reread = async () => {
+    try {
+      const { data, etag } = await withEtag(dateline.api.GET("/api/v1/admin/articles/{id}", { params: { path: { id } } }));
+      live.current.etag = etag;
+      setArticle(data);
+    } catch { /* the next save says what is wrong */ }
+  };
   const restoreFromTrash = () => act("Restored from the trash", () => dateline.api.POST("/api/v1/admin/articles/{id}/restore", { params: { path: { id } } }));
 
   return (
@@ -393,12 +406,31 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
               <button type="submit" disabled={actionsOff}>Return to writer</button>
             </form>
           )}
+          {can.reinstate && <button type="button" class="primary" disabled={busy} onClick={() => act("Reinstated", (e) => dateline.api.POST("/api/v1/admin/articles/{id}/reinstate", { ...p(e), body: {} }))}>Reinstate</button>}
+          {status === "WITHDRAWN" && article.withdrawalReason && <p class="banner info">Withdrawn {formatTime(article.withdrawnAt)}: {article.withdrawalReason}</p>}
           {trashed && <p class="banner info" data-testid="trashed">In the trash since {formatTime(article.deletedAt)}.</p>}
           {can.restore && <button type="button" class="primary" disabled={busy} onClick={restoreFromTrash}>Restore from the trash</button>}
           <div class="sub">
             <button type="button" onClick={makePreview} disabled={trashed}>Preview link</button>
             {preview && <p class="small"><a href={preview} target="_blank" rel="noopener noreferrer">Open the preview</a> (valid 24 hours)</p>}
           </div>
+          {(can.correct || status === "PUBLISHED" || status === "ARCHIVED" || status === "WITHDRAWN") && <Corrections id={id} canAdd={can.correct} onAdded={reread} />}
+          {can.withdraw && (
+            <details class="sub">
+              <summary>Withdraw</summary>
+              <form onSubmit={(e) => {
+                e.preventDefault();
+                if (confirm("Withdraw this story? Its page answers 410 Gone with the reason, and only an admin can reinstate it.")) {
+                  void act("Withdrawn", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/withdraw", { ...p(et), body: { reason: withdrawReason } }));
+                }
+              }}>
+                <p class="hint">A legal or ethical kill: the page answers 410 Gone with this reason, public.</p>
+                <label for="wf-withdraw">Reason (shown to readers)</label>
+                <textarea id="wf-withdraw" rows={2} required value={withdrawReason} onInput={(e) => setWithdrawReason(e.currentTarget.value)} />
+                <button type="submit" class="danger" disabled={busy || trashed || !!conflict}>Withdraw story</button>
+              </form>
+            </details>
+          )}
           <History id={id} version={article.version} canRestore={editable} etag={() => live.current.etag} onRestored={(a, e) => { adopt(a, e); setNotice({ ok: true, text: "Restored: the content of that version is saved as a new one." }); }} />
           {can.trash && (
             <div class="sub">
