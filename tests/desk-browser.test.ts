@@ -11,6 +11,7 @@ import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Page } from "playwright-core";
+import sharp from "sharp";
 import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
 import { makeArticle, makeSection, PASSWORD, publish, startTestApp, type TestApp } from "./support/harness.ts";
 import { DESK_DIST } from "../src/desk/routes.ts";
@@ -355,6 +356,19 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assert.equal(stored.headline, "Tram line extension opens");
     assert.deepEqual(stored.tags, []);
     assert.ok(stored.version > latest);
+
+    // A lead image: uploaded, shown (loaded under the CSP), saved on the article.
+    const png = await sharp({ create: { width: 64, height: 40, channels: 3, background: { r: 20, g: 90, b: 160 } } }).png().toBuffer();
+    await page.getByLabel(/Upload an image/).setInputFiles({ name: "tram.png", mimeType: "image/png", buffer: png });
+    await page.getByLabel("Alt text (what the image shows)").fill("A blue tram at the new stop");
+    await page.getByRole("button", { name: "Upload and use" }).click();
+    await page.getByRole("status").filter({ hasText: "Lead image set." }).waitFor();
+    const img = page.getByTestId("lead-image");
+    await img.waitFor();
+    await page.waitForFunction("document.querySelector('[data-testid=lead-image]').naturalWidth === 64");
+    assert.equal(await img.getAttribute("alt"), "A blue tram at the new stop");
+    stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
+    assert.equal(stored.leadImage.alt, "A blue tram at the new stop");
 
     // Into the trash and back (an editor restores).
     await page.getByRole("button", { name: "Move to trash" }).click();

@@ -127,6 +127,15 @@ describe("the desk at /desk", () => {
     assert.equal(shanghai.headers["content-security-policy"], DESK_CSP);
   });
 
+  it("lets images come from MEDIA_BASE_URL's origin when media are served from elsewhere", async () => {
+    const app = express();
+    app.use("/desk", deskRoutes({ mediaBaseUrl: "https://media.example.net/newsroom" }));
+    const res = await request(app).get("/desk/");
+    const policy = res.headers["content-security-policy"].split("; ");
+    assert.ok(policy.includes("img-src 'self' data: blob: https://media.example.net"), policy.join("; "));
+    assert.ok(policy.includes("script-src 'self'"));
+  });
+
   it("answers a 503 problem saying to build when desk/dist is missing", async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "desk-missing-"));
     try {

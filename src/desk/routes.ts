@@ -20,33 +20,50 @@ import { REPO_ROOT } from "../paths.ts";
 export const DESK_PATH = "/desk";
 export const DESK_DIST = path.join(REPO_ROOT, "desk", "dist");
 
-export const DESK_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join("; ");
+/** The desk's policy; images may also come from the media origin (MEDIA_BASE_URL, e.g. a CDN). */
+export function deskCsp(imageOrigins: string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["img-src 'self' data: blob:", ...imageOrigins].join(" "),
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join("; ");
+}
+
+export const DESK_CSP = deskCsp();
+
+/** The origin of MEDIA_BASE_URL, when it names one (empty: media on this server, already 'self'). */
+function mediaOrigin(mediaBaseUrl: string | undefined): string[] {
+  if (!mediaBaseUrl) return [];
+  try {
+    const u = new URL(mediaBaseUrl);
+    return u.protocol === "https:" || u.protocol === "http:" ? [u.origin] : [];
+  } catch {
+    return [];
+  }
+}
 
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 const TIMEZONE_META = /<meta name="dateline-site-timezone" content="[^"]*">/;
 const escapeAttr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
-export function deskRoutes(options: { dist?: string; siteTimeZone?: string } = {}): express.Router {
+export function deskRoutes(options: { dist?: string; siteTimeZone?: string; mediaBaseUrl?: string } = {}): express.Router {
   const dist = options.dist ?? DESK_DIST;
+  const csp = deskCsp(mediaOrigin(options.mediaBaseUrl));
   const siteTimeZone = options.siteTimeZone ?? "UTC";
   const assets = path.join(dist, "assets");
   const index = path.join(dist, "index.html");
   const router = express.Router({ strict: true });
 
   const headers: RequestHandler = (_req, res, next) => {
-    res.setHeader("Content-Security-Policy", DESK_CSP);
+    res.setHeader("Content-Security-Policy", csp);
     res.setHeader("X-Robots-Tag", "noindex, nofollow");
     res.setHeader("Referrer-Policy", "same-origin");
     res.setHeader("Cross-Origin-Opener-Policy", "same-origin");

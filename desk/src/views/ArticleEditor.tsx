@@ -11,6 +11,7 @@ import { ConflictScreen } from "./ConflictScreen.tsx";
 import { FIELD_KEYS, fieldsOf, tagSlugs, type Fields } from "../fields.ts";
 import { History } from "./History.tsx";
 import { Corrections } from "./Corrections.tsx";
+import { LeadImage } from "./LeadImage.tsx";
 import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
@@ -287,6 +288,25 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
       setArticle(data);
     } catch { /* the next save says what is wrong */ }
   };
+  /** Sets or removes the lead image alone (the form's other changes stay as they are). */
+  const saveLeadImage = async (leadImage: number | null): Promise<boolean> => {
+    try {
+      const { data, etag } = await withEtag(dateline.api.PATCH("/api/v1/admin/articles/{id}", {
+        params: { path: { id }, header: { "If-Match": live.current.etag } },
+        body: { leadImage },
+      }));
+      live.current.etag = etag;
+      setArticle(data);
+      return true;
+    } catch (err) {
+      if (err instanceof DatelineProblem && err.status === 412 && err.problem.current) {
+        setConflict({ theirs: err.problem.current as unknown as Article, etag: String(err.problem.currentEtag) });
+      } else {
+        setNotice({ ok: false, text: `The lead image was not saved: ${describe(err)}` });
+      }
+      return false;
+    }
+  };
   const restoreFromTrash = () => act("Restored from the trash", () => dateline.api.POST("/api/v1/admin/articles/{id}/restore", { params: { path: { id } } }));
 
   return (
@@ -321,6 +341,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
       {conflict && <ConflictScreen theirs={conflict.theirs} mine={form} onKeepMine={keepMine} onTakeTheirs={takeTheirs} />}
 
       <div class="editor-layout" hidden={!!conflict}>
+        <div class="main-col">
         <form class="fields" onSubmit={(e) => { e.preventDefault(); void doSave(); }} aria-label="Article">
           <fieldset disabled={!editable}>
             <legend class="sr-only">Article fields</legend>
@@ -380,6 +401,8 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
             </span>
           </div>
         </form>
+        <LeadImage article={article} editable={editable} save={saveLeadImage} />
+        </div>
 
         <aside class="workflow" aria-labelledby="wf-title">
           <h2 id="wf-title">Workflow</h2>
