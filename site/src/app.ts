@@ -8,7 +8,7 @@
 import http from "node:http";
 import { createDatelineClient, DatelineProblem, toProblem, type DatelineClient, type Schemas } from "@dateline/client";
 import { html, jsonForScript, raw, type Html } from "./html.ts";
-import { CSS } from "./style.ts";
+import { CSS, FAVICON } from "./style.ts";
 
 export interface SiteOptions {
   /** Where the site's server reaches the API (e.g. `http://127.0.0.1:3000`). */
@@ -66,9 +66,10 @@ export function createSite(options: SiteOptions): http.RequestListener {
 
   // ---- pieces ----
 
-  function picture(image: Image | null, sizes = "(max-width: 760px) 100vw, 320px"): Html {
+  /** An image; lazily loaded unless `eager` (the article's lead photo, seen first: no delay for it). */
+  function picture(image: Image | null, sizes = "(max-width: 760px) 100vw, 320px", eager = false): Html {
     if (!image) return html``;
-    return html`<img src="${mediaUrl(image.url)}" width="${image.width}" height="${image.height}" alt="${image.alt || image.caption}" sizes="${sizes}" loading="lazy">`;
+    return html`<img src="${mediaUrl(image.url)}" width="${image.width}" height="${image.height}" alt="${image.alt || image.caption}" sizes="${sizes}"${raw(eager ? ' fetchpriority="high"' : ' loading="lazy"')}>`;
   }
 
   function sectionBar(tree: Schemas["PublicSectionTree"], current?: string): Html {
@@ -80,19 +81,19 @@ export function createSite(options: SiteOptions): http.RequestListener {
 
   function latestBox(items: ListItem[]): Html {
     return html`<section class="box latest" aria-labelledby="latest-h"><h2 id="latest-h">Latest News</h2>
-<ul class="plain">${items.map((a) => html`<li><a href="${articleHref(a.slug)}">${a.headline}</a>${a.publishedAtLocal ? html` <time datetime="${a.publishedAt}">${a.publishedAtLocal}</time>` : ""}</li>`)}</ul></section>`;
+<ul class="plain">${items.map((a) => html`<li><a href="${articleHref(a.slug)}" lang="${a.language}">${a.headline}</a>${a.publishedAtLocal ? html` <time datetime="${a.publishedAt}">${a.publishedAtLocal}</time>` : ""}</li>`)}</ul></section>`;
   }
 
   function selectionsBox(c: Schemas["PublicCollection"]): Html {
     if (!c.items.length) return html``;
     return html`<section class="box selections" aria-labelledby="sel-h"><h2 id="sel-h">${c.name}</h2>
-<div class="thumbs">${c.items.map((a) => html`<div class="thumb"><a href="${articleHref(a.slug)}">${picture(a.image, "150px")}<span>${a.headline}</span></a></div>`)}</div></section>`;
+<div class="thumbs">${c.items.map((a) => html`<div class="thumb"><a href="${articleHref(a.slug)}" lang="${a.language}">${picture(a.image, "150px")}<span>${a.headline}</span></a></div>`)}</div></section>`;
   }
 
   function popularBox(p: Schemas["PopularList"]): Html {
     return html`<section class="box popular" aria-labelledby="pop-h"><h2 id="pop-h">Most Popular</h2>
 ${p.data.length
-    ? html`<ol class="popular">${p.data.map((a) => html`<li><a href="${articleHref(a.slug)}">${a.headline}</a></li>`)}</ol>`
+    ? html`<ol class="popular">${p.data.map((a) => html`<li><a href="${articleHref(a.slug)}" lang="${a.language}">${a.headline}</a></li>`)}</ol>`
     : html`<p>No views counted yet.</p>`}</section>`;
   }
 
@@ -110,6 +111,7 @@ ${f.lead ? html`<article class="lead-story"><a href="${articleHref(f.lead.slug)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.title}</title>
 <link rel="stylesheet" href="/site.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 ${p.head ?? ""}
 </head>
 <body>
@@ -147,7 +149,7 @@ ${p.tail ?? ""}
       bar: sectionBar(tree, slug),
       main: html`<nav class="breadcrumb" aria-label="Breadcrumb"><ol>${f.section.breadcrumb.map((b) => html`<li><a href="${sectionHref(b.slug)}">${b.name}</a></li>`)}</ol></nav>
 <h1>${f.section.name}</h1>${f.section.description ? html`<p>${f.section.description}</p>` : ""}
-${f.lead ? html`<article class="lead-story"><h2><a href="${articleHref(f.lead.slug)}">${f.lead.headline}</a></h2>${picture(f.lead.leadImage, "100vw")}<p>${f.lead.summary}</p></article>` : html`<p>No stories yet.</p>`}
+${f.lead ? html`<article class="lead-story"><h2><a href="${articleHref(f.lead.slug)}">${f.lead.headline}</a></h2>${picture(f.lead.leadImage, "100vw", true)}<p>${f.lead.summary}</p></article>` : html`<p>No stories yet.</p>`}
 <ul class="plain">${f.stories.map((a) => html`<li><h2 class="story"><a href="${articleHref(a.slug)}">${a.headline}</a></h2><p>${a.summary}</p></li>`)}</ul>`,
       rail: popularBox(pop),
     });
@@ -157,7 +159,7 @@ ${f.lead ? html`<article class="lead-story"><h2><a href="${articleHref(f.lead.sl
     return html`<nav class="breadcrumb" aria-label="Breadcrumb"><ol>${a.breadcrumb.map((b) => html`<li><a href="${sectionHref(b.slug)}">${b.name}</a></li>`)}</ol></nav>
 <h1 class="headline" id="headline">${a.headline}</h1>
 <p class="meta">${a.publishedAtLocal ? html`<time class="published" datetime="${a.publishedAt}">${a.publishedAtLocal}</time>` : ""}${a.dateline ? html` <span class="dateline">${a.dateline}</span>` : ""}${a.source ? html` <span class="source">(${a.source})</span>` : ""}${a.byline ? html` <span class="byline">By ${a.byline}</span>` : ""}</p>
-${a.leadImage ? html`<figure>${picture(a.leadImage, "(max-width: 760px) 100vw, 700px")}${a.leadImage.caption ? html`<figcaption>${a.leadImage.caption}${a.leadImage.credit ? html` (${a.leadImage.credit})` : ""}</figcaption>` : ""}</figure>` : ""}
+${a.leadImage ? html`<figure>${picture(a.leadImage, "(max-width: 760px) 100vw, 700px", true)}${a.leadImage.caption ? html`<figcaption>${a.leadImage.caption}${a.leadImage.credit ? html` (${a.leadImage.credit})` : ""}</figcaption>` : ""}</figure>` : ""}
 <div class="article-body">${raw(a.body)}</div>
 ${a.gallery.map((g) => html`<figure>${picture(g.image, "100vw")}<figcaption>${g.caption}</figcaption></figure>`)}
 ${a.editors.length ? html`<p class="editors">Editor: ${a.editors.map((e) => e.name).join(", ")}</p>` : ""}`;
@@ -210,7 +212,7 @@ ${article.related.length ? html`<section class="box recommend" aria-labelledby="
     return html`<!doctype html>
 <html lang="${article.language}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${article.headline} – ${siteName} (print)</title><link rel="stylesheet" href="/site.css"><link rel="canonical" href="${article.links.canonical}"></head>
+<title>${article.headline} – ${siteName} (print)</title><link rel="stylesheet" href="/site.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="canonical" href="${article.links.canonical}"></head>
 <body class="print">
 <main id="content" class="page print-view">
 <p class="brand">${siteName}</p>
@@ -246,6 +248,9 @@ ${article.related.length ? html`<section class="box recommend" aria-labelledby="
       const get = req.method === "GET" || req.method === "HEAD";
       if (get && parts.length === 0) return send(200, await home());
       if (get && url.pathname === "/site.css") return send(200, CSS, "text/css; charset=utf-8", { "Cache-Control": "public, max-age=300" });
+      if (get && url.pathname === "/favicon.svg") return send(200, FAVICON, "image/svg+xml", { "Cache-Control": "public, max-age=86400" });
+      // Browsers that ignore the page's icon link ask for /favicon.ico.
+      if (get && url.pathname === "/favicon.ico") { res.writeHead(301, { Location: "/favicon.svg" }).end(); return; }
       if (get && parts[0] === "section" && parts.length === 2) return send(200, await sectionPage(parts[1]));
       if (parts[0] === "articles" && parts.length === 3 && parts[2] === "comments" && req.method === "POST") {
         const location = await postComment(parts[1], req);
