@@ -8,7 +8,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Entry point with links to the docs and the API */
+        /**
+         * Entry point with links to the docs and the API
+         * @description Links to Swagger UI (`/docs`), this document (`/openapi.yaml`) and the API root (`/api/v1`). No authentication; does not touch the database.
+         */
         get: operations["getApiIndex"];
         put?: never;
         post?: never;
@@ -96,7 +99,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API description as YAML */
+        /**
+         * This API description as YAML
+         * @description The repository's `openapi.yaml`, byte for byte, as `application/yaml`. Any origin (CORS); no authentication.
+         */
         get: operations["getOpenApiYaml"];
         put?: never;
         post?: never;
@@ -113,7 +119,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API description as JSON */
+        /**
+         * This API description as JSON
+         * @description The same document as `/openapi.yaml`, parsed and served as JSON (what Swagger UI at `/docs` reads). Any origin (CORS); no authentication.
+         */
         get: operations["getOpenApiJson"];
         put?: never;
         post?: never;
@@ -156,6 +165,13 @@ export interface paths {
          *     is checked, so parallel requests cannot exceed a limit; a successful sign-in clears the failures
          *     of that account from that address. A wrong `currentPassword` in `POST /api/v1/admin/me/password`
          *     counts as a failed login too.
+         *
+         *     **Trying it out.** The example signs in as the demo newsroom's ADMIN, `admin@dateline.local` with the
+         *     password `dateline-demo-admin`: the README's demo start (`ADMIN_EMAIL=admin@dateline.local
+         *     ADMIN_PASSWORD=dateline-demo-admin npm start` on an empty database) creates that account. A plain
+         *     `npm start` gives the first ADMIN a random password instead, printed once and saved in
+         *     `data/initial-admin-password`: put that in the example before executing it (a wrong password counts
+         *     towards the limits above). Then press **Authorize** and paste the `accessToken`.
          */
         post: operations["login"];
         delete?: never;
@@ -325,7 +341,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -381,7 +401,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The slug of a `LIVE` article (the demo newsroom's live blog in the example).
+                 * @example live-typhoon-makes-landfall-on-the-southern-coast
+                 */
+                slug: components["parameters"]["LiveArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -410,7 +434,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The slug of a `LIVE` article (the demo newsroom's live blog in the example).
+                 * @example live-typhoon-makes-landfall-on-the-southern-coast
+                 */
+                slug: components["parameters"]["LiveArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -441,7 +469,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -505,11 +537,18 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The section's slug.
+                 * @example foreign-affairs
+                 */
+                slug: components["parameters"]["SectionSlugPath"];
             };
             cookie?: never;
         };
-        /** Get a section with its breadcrumb and direct children */
+        /**
+         * Get a section with its breadcrumb and direct children
+         * @description One section by slug: its name, description and effective language, the breadcrumb from the top-level section down to it, and its direct children ordered by position, then name. An unknown slug is a `404`. Cached like the section tree.
+         */
         get: operations["getSection"];
         put?: never;
         post?: never;
@@ -602,6 +641,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -641,6 +681,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -666,6 +707,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -690,6 +732,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -714,6 +757,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -738,6 +782,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -763,6 +808,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -789,6 +835,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -813,6 +860,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -842,6 +890,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -867,6 +916,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -892,6 +942,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -917,6 +968,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -939,8 +991,12 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
-                /** @description Revision number (1, 2, 3, ... per article). */
+                /**
+                 * @description Revision number (1, 2, 3, ... per article).
+                 * @example 1
+                 */
                 rev: components["parameters"]["RevisionPath"];
             };
             cookie?: never;
@@ -964,8 +1020,12 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
-                /** @description Revision number (1, 2, 3, ... per article). */
+                /**
+                 * @description Revision number (1, 2, 3, ... per article).
+                 * @example 1
+                 */
                 rev: components["parameters"]["RevisionPath"];
             };
             cookie?: never;
@@ -994,6 +1054,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1030,6 +1091,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1058,12 +1120,16 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 entryId: number;
             };
             cookie?: never;
         };
-        /** Get an entry of a live article (with its ETag) */
+        /**
+         * Get an entry of a live article (with its ETag)
+         * @description Any role that may read the article. The entry with its `ETag`, to send back in `If-Match` when changing or deleting it. A deleted entry, or one of another article, is a `404`.
+         */
         get: operations["getLiveEntry"];
         put?: never;
         post?: never;
@@ -1113,6 +1179,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1166,6 +1233,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1216,6 +1284,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1381,6 +1450,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1412,6 +1482,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1436,6 +1507,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1458,6 +1530,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 deliveryId: components["schemas"]["Id"];
             };
@@ -1483,6 +1556,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1538,6 +1612,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1587,7 +1662,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -1667,7 +1746,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -1717,7 +1800,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The section's slug.
+                 * @example foreign-affairs
+                 */
+                slug: components["parameters"]["SectionSlugPath"];
             };
             cookie?: never;
         };
@@ -1743,6 +1830,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1773,7 +1861,11 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The collection's slug.
+                 * @example selections-for-you
+                 */
+                slug: components["parameters"]["CollectionSlugPath"];
             };
             cookie?: never;
         };
@@ -1822,6 +1914,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1853,6 +1946,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1883,6 +1977,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 /** @description Id of the collection item (not of the article). */
                 itemId: components["schemas"]["Id"];
@@ -1912,6 +2007,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -1946,12 +2042,16 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 correctionId: number;
             };
             cookie?: never;
         };
-        /** Get a correction (with its ETag) */
+        /**
+         * Get a correction (with its ETag)
+         * @description Any role that may read the article. The correction with its `ETag`, to send back in `If-Match` when changing or deleting it (EDITOR or ADMIN). A correction of another article is a `404`.
+         */
         get: operations["getCorrection"];
         put?: never;
         post?: never;
@@ -2024,11 +2124,15 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
         };
-        /** Get an author profile (with its ETag) */
+        /**
+         * Get an author profile (with its ETag)
+         * @description Any role. The profile with its `ETag`, to send back in `If-Match` when changing or deleting it (EDITOR or ADMIN). An unknown id is a `404`.
+         */
         get: operations["getAuthor"];
         put?: never;
         post?: never;
@@ -2281,40 +2385,7 @@ export interface webhooks {
          *     `GET /api/v1/articles/{slug}` renders it when the delivery is queued. If the article is no longer
          *     readable by then, `data` is `{id, slug}`.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: components["schemas"]["PublicArticle"] | components["schemas"]["WebhookArticleRef"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["articlePublishedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2330,41 +2401,13 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** A readable article was unpublished (or archived while ARCHIVED_PUBLIC is off); also article.deleted (moved to the trash) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: components["schemas"]["WebhookArticleRef"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * A readable article was unpublished (or archived while ARCHIVED_PUBLIC is off); also article.deleted (moved to the trash)
+         * @description `article.unpublished` (unpublished, or archived while `ARCHIVED_PUBLIC` is off) and `article.deleted`
+         *     (moved to the trash): the article left the public API. `data` is `{id, slug}`; drop it from caches and
+         *     search indexes.
+         */
+        post: operations["articleUnpublishedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2380,41 +2423,12 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** A readable article was withdrawn (killed); its URL now answers 410 with a tombstone */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: components["schemas"]["WebhookArticleRef"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * A readable article was withdrawn (killed); its URL now answers 410 with a tombstone
+         * @description The article was withdrawn (`POST /api/v1/admin/articles/{id}/withdraw`): its URL now answers `410`
+         *     with a tombstone. `data` is `{id, slug}`; replace the page with the tombstone.
+         */
+        post: operations["articleWithdrawnWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2430,41 +2444,12 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** section.created, section.updated, section.renamed, section.moved, section.deleted (data is `{id}` for deleted) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: components["schemas"]["WebhookSection"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * section.created, section.updated, section.renamed, section.moved, section.deleted (data is `{id}` for deleted)
+         * @description `section.created`, `section.updated`, `section.renamed`, `section.moved` and `section.deleted`: `data` is
+         *     the section (`{id}` only for `section.deleted`). Fronts, breadcrumbs and section pages may need rebuilding.
+         */
+        post: operations["sectionChangedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2480,41 +2465,12 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** comment.created (any status, including PENDING) and comment.approved */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: components["schemas"]["WebhookComment"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * comment.created (any status, including PENDING) and comment.approved
+         * @description `comment.created` (any status, `PENDING` included, for moderation tools) and `comment.approved` (the
+         *     comment is now public). `data` is the comment.
+         */
+        post: operations["commentWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2530,43 +2486,12 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** An image was uploaded */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: {
-                            id: components["schemas"]["Id"];
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * An image was uploaded
+         * @description An image was uploaded (`POST /api/v1/admin/media`). `data` is `{id}`; read the record with
+         *     `GET /api/v1/admin/media/{id}`.
+         */
+        post: operations["mediaCreatedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2582,43 +2507,11 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** An image was deleted */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"] & {
-                        data?: {
-                            id: components["schemas"]["Id"];
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * An image was deleted
+         * @description An image was deleted. `data` is `{id}`; its file has been removed from storage (a CDN may still hold a copy).
+         */
+        post: operations["mediaDeletedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2634,39 +2527,12 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** A test delivery (POST /api/v1/admin/webhooks/{id}/ping); data is `{endpointId}` */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event id, the same on every attempt and redelivery. Process each id once. */
-                    "Dateline-Event-Id": string;
-                    "Dateline-Event-Type": string;
-                    /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
-                    "Dateline-Timestamp": string;
-                    /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
-                    "Dateline-Signature": string;
-                    /** @description 1 on the first attempt; higher on retries and redeliveries. */
-                    "Dateline-Delivery-Attempt": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEvent"];
-                };
-            };
-            responses: {
-                /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
-                "2XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * A test delivery (POST /api/v1/admin/webhooks/{id}/ping); data is `{endpointId}`
+         * @description A test delivery sent by `POST /api/v1/admin/webhooks/{id}/ping`, to check that the receiver answers
+         *     `2XX` and verifies the signature. `data` is `{endpointId}`; `type` is `ping`.
+         */
+        post: operations["pingDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2757,7 +2623,7 @@ export interface components {
             pinned?: boolean;
         };
         AdminLiveEntry: {
-            id: components["schemas"]["Id"];
+            readonly id: components["schemas"]["Id"];
             articleId: components["schemas"]["Id"];
             title: string | null;
             body: string;
@@ -2768,10 +2634,10 @@ export interface components {
                 name: string;
             };
             /** @description The entry's version (its ETag). */
-            version: number;
+            readonly version: number;
             deleted: boolean;
-            createdAt: components["schemas"]["Timestamp"];
-            updatedAt: components["schemas"]["Timestamp"];
+            readonly createdAt: components["schemas"]["Timestamp"];
+            readonly updatedAt: components["schemas"]["Timestamp"];
         };
         PublicLiveEntry: {
             id: components["schemas"]["Id"];
@@ -2864,7 +2730,6 @@ export interface components {
          * @example foreign-affairs
          */
         Slug: string;
-        /** @example 42 */
         Id: number;
         /**
          * Format: date-time
@@ -2943,7 +2808,10 @@ export interface components {
             total: number;
             /** @description `true` when `total` reached the cap: there may be more matches. */
             totalIsEstimate: boolean;
-            /** @enum {string} */
+            /**
+             * @description Public search only (`GET /api/v1/search`, always there): the order of `data`.
+             * @enum {string}
+             */
             sort?: "relevance" | "newest";
             /** @description Editor API only: per article of `data` (same order), its rank and snippet. */
             hits?: {
@@ -2994,6 +2862,7 @@ export interface components {
         /**
          * @example {
          *       "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *       "language": "en",
          *       "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *       "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *       "kind": "STORY",
@@ -3041,6 +2910,7 @@ export interface components {
          *       "data": [
          *         {
          *           "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *           "language": "en",
          *           "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *           "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *           "kind": "STORY",
@@ -3054,6 +2924,7 @@ export interface components {
          *         },
          *         {
          *           "slug": "consular-service-centre-opens-in-kunming-to-ease-visa-queues",
+         *           "language": "en",
          *           "headline": "Consular service centre opens in Kunming to ease visa queues",
          *           "summary": "A new one-stop centre will handle visa and document services for residents and visitors from neighbouring countries.",
          *           "kind": "STORY",
@@ -3146,6 +3017,8 @@ export interface components {
          *       ],
          *       "commentCount": 3,
          *       "commentsOpen": true,
+         *       "authors": [],
+         *       "corrections": [],
          *       "links": {
          *         "canonical": "https://www.dateline.example/foreign-affairs/2013/06/08/western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
          *         "email": "mailto:?subject=Western%20Gateway%20Forum%20opens%20with%20pledges%20on%20trade%20and%20cultural%20exchanges&body=Delegates%20from%20fourteen%20partner%20cities%20agreed%20to%20expand%20freight%20links%2C%20student%20exchanges%20and%20joint%20trade%20fairs%20at%20the%20opening%20of%20a%20three-day%20forum.%0A%0Ahttps%3A%2F%2Fwww.dateline.example%2Fforeign-affairs%2F2013%2F06%2F08%2Fwestern-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
@@ -3327,12 +3200,12 @@ export interface components {
             url: string;
         };
         /**
-         * @description schema.org `NewsArticle` for the article page, to paste into `<script type="application/ld+json">`.
+         * @description schema.org `NewsArticle` for the article page, to paste into a `script` element of type `application/ld+json`.
          *     Rendered at read time from the article and the configuration (`PUBLICATION_NAME`, `PUBLISHER_LOGO_URL`,
          *     `PUBLIC_SITE_URL`, `PUBLIC_API_URL`, `MEDIA_BASE_URL`), so a change of configuration applies at once.
          *     It is plain JSON: when writing it into HTML, escape `<` (for example
-         *     `JSON.stringify(jsonLd).replace(/</g, "\\u003c")`) so that a `</script>` inside a headline or summary
-         *     cannot end the script element. `headline` is cut to 110 characters (the editor API warns about longer
+         *     `JSON.stringify(jsonLd).replace(/</g, "\\u003c")`) so that a closing script tag inside a headline or
+         *     summary cannot end the script element. `headline` is cut to 110 characters (the editor API warns about longer
          *     headlines). `author`: the credited author profiles as `Person`s with `name` and `url` (their page);
          *     without any, one `Person` per name in the byline (split at commas, `and`, `&`); without a
          *     byline the wire agency (`source`) as an `Organization`; without either the publication itself. URLs
@@ -3424,11 +3297,13 @@ export interface components {
         /**
          * @example {
          *       "slug": "china",
+         *       "language": "en",
          *       "name": "China",
          *       "description": "News from across the country, from major cities to rural counties.",
          *       "children": [
          *         {
          *           "slug": "china-regions",
+         *           "language": "en",
          *           "name": "Regions",
          *           "description": "Reporting from the provinces, with a focus on the west and southwest.",
          *           "children": []
@@ -3452,22 +3327,26 @@ export interface components {
          *       "data": [
          *         {
          *           "slug": "english",
+         *           "language": "en",
          *           "name": "English",
          *           "description": "The English-language edition of the portal.",
          *           "children": [
          *             {
          *               "slug": "foreign-affairs",
+         *               "language": "en",
          *               "name": "Foreign Affairs",
          *               "description": "Diplomatic visits, international forums and exchanges between cities and countries.",
          *               "children": []
          *             },
          *             {
          *               "slug": "china",
+         *               "language": "en",
          *               "name": "China",
          *               "description": "News from across the country, from major cities to rural counties.",
          *               "children": [
          *                 {
          *                   "slug": "china-regions",
+         *                   "language": "en",
          *                   "name": "Regions",
          *                   "description": "Reporting from the provinces, with a focus on the west and southwest.",
          *                   "children": []
@@ -3486,6 +3365,7 @@ export interface components {
         /**
          * @example {
          *       "slug": "china",
+         *       "language": "en",
          *       "name": "China",
          *       "description": "News from across the country, from major cities to rural counties.",
          *       "breadcrumb": [
@@ -3605,8 +3485,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "email": "liufang@dateline.local",
-         *       "password": "correct-horse-battery"
+         *       "email": "admin@dateline.local",
+         *       "password": "dateline-demo-admin"
          *     }
          */
         LoginRequest: {
@@ -3637,6 +3517,8 @@ export interface components {
             refreshExpiresIn: number;
         };
         /**
+         * @description `refreshToken` is the one answered by `POST /api/v1/auth/login` (or the last refresh): paste it in place
+         *     of the example, which is only its shape.
          * @example {
          *       "refreshToken": "3q2-7wEAAABkYXRlbGluZS1yZWZyZXNoLXRva2VuLWV4YW1wbGU"
          *     }
@@ -3646,7 +3528,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "currentPassword": "correct-horse-battery",
+         *       "currentPassword": "dateline-demo-admin",
          *       "newPassword": "a-much-longer-passphrase"
          *     }
          */
@@ -3802,6 +3684,12 @@ export interface components {
          *       "scheduledAt": null,
          *       "reviewNote": null,
          *       "deletedAt": null,
+         *       "lockedBy": null,
+         *       "embargoedUntil": null,
+         *       "withdrawnAt": null,
+         *       "withdrawalReason": null,
+         *       "withdrawnFrom": null,
+         *       "authors": [],
          *       "commentsClosed": false,
          *       "editorialUpdatedAt": "2013-06-08T06:55:00.000Z",
          *       "language": null,
@@ -3865,7 +3753,7 @@ export interface components {
          */
         AdminArticle: {
             /** @description Credited author profiles, in byline order. */
-            authors?: {
+            authors: {
                 id: number;
                 slug: string;
                 name: string;
@@ -3873,7 +3761,7 @@ export interface components {
             }[];
             /** @description Who holds the advisory edit lock (`POST .../lock`); null when nobody does or it expired. */
             lockedBy: components["schemas"]["LockedBy"] | null;
-            id: number;
+            readonly id: number;
             slug: string;
             headline: string;
             summary: string;
@@ -3904,16 +3792,16 @@ export interface components {
              *     `article.published`) and sets it back to `null`; a `PUBLISHED` article's `publishedAt` moves up to the
              *     embargo's instant. `null`: no embargo.
              */
-            embargoedUntil?: string | null;
+            embargoedUntil: string | null;
             /**
              * Format: date-time
              * @description When the article was withdrawn (`WITHDRAWN`); `null` otherwise.
              */
-            withdrawnAt?: string | null;
+            withdrawnAt: string | null;
             /** @description The public reason of the withdrawal, shown in the tombstone; `null` unless `WITHDRAWN`. */
-            withdrawalReason?: string | null;
+            withdrawalReason: string | null;
             /** @description The status a reinstatement restores (`PUBLISHED` or `ARCHIVED`); `null` unless `WITHDRAWN`. */
-            withdrawnFrom?: components["schemas"]["ArticleStatus"] | null;
+            withdrawnFrom: components["schemas"]["ArticleStatus"] | null;
             /** @description The note of the last `return` to the writer; cleared when the article is submitted again. */
             reviewNote: string | null;
             /**
@@ -3948,13 +3836,13 @@ export interface components {
                 message: string;
             }[];
             /** @description Incremented by every write; the `ETag` is `"<version>"`. */
-            version: number;
-            createdAt: components["schemas"]["Timestamp"];
+            readonly version: number;
+            readonly createdAt: components["schemas"]["Timestamp"];
             /**
              * Format: date-time
              * @description The system's modification time (every write); not public, unlike `editorialUpdatedAt`.
              */
-            updatedAt: string;
+            readonly updatedAt: string;
             section: {
                 id: number;
                 slug: string;
@@ -3994,21 +3882,16 @@ export interface components {
         };
         /**
          * @example {
-         *       "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
-         *       "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
-         *       "dateline": "CHENGDU",
+         *       "headline": "Observatory opens its dome to night-sky visitors",
+         *       "summary": "A mountain observatory near Kunming welcomes the public for the first time.",
+         *       "dateline": "KUNMING",
          *       "source": "Meridian News Agency",
-         *       "body": "<p>Delegations from fourteen partner cities across Asia and Europe opened the Western Gateway Cooperation Forum on Saturday.</p>",
+         *       "body": "<p>The observatory opened its main dome to visitors on Saturday.</p><p>Guides led small groups through the night.</p>",
          *       "kind": "STORY",
-         *       "section": "foreign-affairs",
-         *       "editors": [
-         *         2,
-         *         3
-         *       ],
+         *       "section": "china",
          *       "tags": [
-         *         "diplomacy",
-         *         "trade",
-         *         "sichuan"
+         *         "technology",
+         *         "tourism"
          *       ]
          *     }
          */
@@ -4155,11 +4038,7 @@ export interface components {
              */
             significantUpdate?: boolean;
         };
-        /**
-         * @example {
-         *       "publishedAt": "2013-06-08T14:55:00+08:00"
-         *     }
-         */
+        /** @example {} */
         PublishRequest: {
             /**
              * Format: date-time
@@ -4191,7 +4070,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "scheduledAt": "2013-06-09T07:00:00+08:00"
+         *       "scheduledAt": "2030-06-09T07:00:00+08:00"
          *     }
          */
         ScheduleRequest: {
@@ -4463,7 +4342,7 @@ export interface components {
          *     }
          */
         AdminSection: {
-            id: number;
+            readonly id: number;
             slug: string;
             name: string;
             description: string;
@@ -4487,20 +4366,20 @@ export interface components {
              */
             language: components["schemas"]["LanguageTag"] | null;
             /** @description Incremented by every write; the `ETag` is `"<version>"`. */
-            version: number;
-            createdAt: components["schemas"]["Timestamp"];
-            updatedAt: components["schemas"]["Timestamp"];
+            readonly version: number;
+            readonly createdAt: components["schemas"]["Timestamp"];
+            readonly updatedAt: components["schemas"]["Timestamp"];
         };
         AdminSectionList: {
             data: components["schemas"]["AdminSection"][];
         };
         /**
          * @example {
-         *       "slug": "china-regions",
-         *       "name": "Regions",
-         *       "description": "Reporting from the provinces, with a focus on the west and southwest.",
-         *       "parent": "china",
-         *       "position": 21
+         *       "slug": "science",
+         *       "name": "Science",
+         *       "description": "Research, space and the environment.",
+         *       "parent": "english",
+         *       "position": 70
          *     }
          */
         SectionCreate: {
@@ -4562,14 +4441,14 @@ export interface components {
          *     }
          */
         AdminComment: {
-            id: number;
+            readonly id: number;
             name: string;
             body: string;
             status: components["schemas"]["CommentStatus"];
             /** @description Id of the comment this replies to; `null` for a top-level comment. */
             parentId: number | null;
-            createdAt: components["schemas"]["Timestamp"];
-            updatedAt: components["schemas"]["Timestamp"];
+            readonly createdAt: components["schemas"]["Timestamp"];
+            readonly updatedAt: components["schemas"]["Timestamp"];
             article: {
                 id: number;
                 slug: string;
@@ -4602,7 +4481,7 @@ export interface components {
          *     }
          */
         Editor: {
-            id: number;
+            readonly id: number;
             name: string;
             /** @description Stored lower-cased. */
             email: string;
@@ -4610,9 +4489,9 @@ export interface components {
             /** @description Deactivated editors cannot sign in; their names stay credited on articles. */
             active: boolean;
             /** @description Incremented by every change (including password changes); the `ETag` is `"<version>"`. */
-            version: number;
-            createdAt: components["schemas"]["Timestamp"];
-            updatedAt: components["schemas"]["Timestamp"];
+            readonly version: number;
+            readonly createdAt: components["schemas"]["Timestamp"];
+            readonly updatedAt: components["schemas"]["Timestamp"];
         };
         /**
          * @example {
@@ -4649,10 +4528,10 @@ export interface components {
         };
         /**
          * @example {
-         *       "name": "Chen Yuting",
-         *       "email": "chenyuting@dateline.local",
-         *       "password": "long-enough-passphrase",
-         *       "role": "WRITER"
+         *       "name": "Night Editor",
+         *       "email": "night@dateline.local",
+         *       "password": "night-desk-password-1",
+         *       "role": "EDITOR"
          *     }
          */
         EditorCreate: {
@@ -4712,8 +4591,8 @@ export interface components {
          *     }
          */
         AuditEntry: {
-            id: number;
-            createdAt: components["schemas"]["Timestamp"];
+            readonly id: number;
+            readonly createdAt: components["schemas"]["Timestamp"];
             /** @description What happened, `<area>.<verb>`, for example `article.publish` or `auth.login-failed`. */
             action: string;
             /** @description The acting editor; `null` for failed sign-ins, the scheduler, or a deleted editor. */
@@ -4761,7 +4640,7 @@ export interface components {
          */
         ChangeEvent: {
             /** @description Grows with every event; ids become visible in order. */
-            id: number;
+            readonly id: number;
             /** @description What happened, as `<entity>.<change>` (see the operation's list). */
             type: string;
             /** @enum {string} */
@@ -4774,7 +4653,7 @@ export interface components {
             /** @description The editor who made the change; `null` for the scheduler and for readers' comments. */
             actorId: number | null;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
         };
         /**
          * @description An event type an endpoint subscribes to; `article.*`, `section.*`, `comment.*`, `media.*` and `*` subscribe to a family or to all.
@@ -4786,7 +4665,7 @@ export interface components {
          * @example article.published
          * @example section.*
          */
-        WebhookEventPattern: string;
+        WebhookEventPattern: components["schemas"]["WebhookEventType"] | ("article.*" | "section.*" | "comment.*" | "media.*" | "*");
         WebhookCreate: {
             /**
              * @description http(s) URL without credentials; see the operation for the address rules.
@@ -4812,7 +4691,7 @@ export interface components {
             overlapSeconds?: number;
         };
         WebhookEndpoint: {
-            id: components["schemas"]["Id"];
+            readonly id: components["schemas"]["Id"];
             url: string;
             description: string;
             events: components["schemas"]["WebhookEventPattern"][];
@@ -4830,9 +4709,9 @@ export interface components {
              */
             previousSecretExpiresAt: string | null;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
             /** Format: date-time */
-            updatedAt: string;
+            readonly updatedAt: string;
         };
         WebhookEndpointWithSecret: {
             id: components["schemas"]["Id"];
@@ -4863,7 +4742,7 @@ export interface components {
             secret: string;
         };
         WebhookDelivery: {
-            id: components["schemas"]["Id"];
+            readonly id: components["schemas"]["Id"];
             endpointId: components["schemas"]["Id"];
             /** @description The Dateline-Event-Id (`evt_<n>`, or `ping_<hex>`), the same on every attempt. */
             eventId: string;
@@ -4886,7 +4765,7 @@ export interface components {
             /** Format: date-time */
             occurredAt: string;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
             /** Format: date-time */
             deliveredAt: string | null;
             payload: components["schemas"]["WebhookEvent"];
@@ -4966,7 +4845,7 @@ export interface components {
          *     }
          */
         PurgeRequest: {
-            id: number;
+            readonly id: number;
             /** @enum {string} */
             provider: "fastly" | "cloudflare" | "varnish" | "http";
             keys: string[];
@@ -4986,9 +4865,9 @@ export interface components {
             lastStatus: number | null;
             lastError: string | null;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
             /** Format: date-time */
-            updatedAt: string;
+            readonly updatedAt: string;
         };
         /**
          * @example {
@@ -5069,7 +4948,7 @@ export interface components {
              *     article reads render for themselves (one SQL statement either way), so the instance is ready.
              * @enum {string}
              */
-            articleJson?: "current" | "rendering";
+            articleJson: "current" | "rendering";
         };
         /**
          * @example {
@@ -5134,7 +5013,7 @@ export interface components {
          *     }
          */
         AdminMedia: {
-            id: number;
+            readonly id: number;
             /** @description `<MEDIA_BASE_URL>/media/<yyyy>/<mm>/<uuid>.<ext>`; a path on this server when `MEDIA_BASE_URL` is empty. */
             url: string;
             /** @description Pixels, as displayed (EXIF rotation applied). */
@@ -5155,7 +5034,7 @@ export interface components {
             originalName: string;
             /** @description Id of the uploading editor; `null` once that account is deleted. */
             uploadedBy: number | null;
-            createdAt: components["schemas"]["Timestamp"];
+            readonly createdAt: components["schemas"]["Timestamp"];
         };
         MediaList: {
             data: components["schemas"]["AdminMedia"][];
@@ -5195,6 +5074,7 @@ export interface components {
          *     that the two lists stay in step.
          * @example {
          *       "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *       "language": "en",
          *       "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *       "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *       "kind": "STORY",
@@ -5226,6 +5106,7 @@ export interface components {
          *       "data": [
          *         {
          *           "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *           "language": "en",
          *           "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *           "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *           "kind": "STORY",
@@ -5318,6 +5199,7 @@ export interface components {
          *       "data": [
          *         {
          *           "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *           "language": "en",
          *           "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *           "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *           "kind": "STORY",
@@ -5355,6 +5237,7 @@ export interface components {
          *       },
          *       "lead": {
          *         "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *         "language": "en",
          *         "headline": "Western Gateway Forum opens with pledges on trade and cultural exchanges",
          *         "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *         "kind": "STORY",
@@ -5379,6 +5262,7 @@ export interface components {
          *       "stories": [
          *         {
          *           "slug": "consular-service-centre-opens-in-kunming-to-ease-visa-queues",
+         *           "language": "en",
          *           "headline": "Consular service centre opens in Kunming to ease visa queues",
          *           "summary": "A new one-stop centre will handle visa and document services for residents and visitors from neighbouring countries.",
          *           "kind": "STORY",
@@ -5449,7 +5333,7 @@ export interface components {
         };
         AdminCollectionItem: {
             /** @description Id of the item (for `PATCH`/`DELETE .../items/{itemId}` and reordering). */
-            id: number;
+            readonly id: number;
             /** @description 0-based, dense. */
             position: number;
             /** @description Headline override; `null` shows the article's headline. */
@@ -5504,13 +5388,13 @@ export interface components {
          *     }
          */
         AdminCollection: {
-            id: number;
+            readonly id: number;
             slug: string;
             name: string;
             /** @description Incremented by every change to the collection or its items; the `ETag` is `"<version>"`. */
-            version: number;
-            createdAt: components["schemas"]["Timestamp"];
-            updatedAt: components["schemas"]["Timestamp"];
+            readonly version: number;
+            readonly createdAt: components["schemas"]["Timestamp"];
+            readonly updatedAt: components["schemas"]["Timestamp"];
             /** @description Every item, in order. */
             items: components["schemas"]["AdminCollectionItem"][];
         };
@@ -5611,6 +5495,7 @@ export interface components {
          *       "items": [
          *         {
          *           "slug": "western-gateway-forum-opens-with-pledges-on-trade-and-exchanges",
+         *           "language": "en",
          *           "headline": "Fourteen cities, one forum",
          *           "summary": "Delegates from fourteen partner cities agreed to expand freight links, student exchanges and joint trade fairs at the opening of a three-day forum.",
          *           "kind": "STORY",
@@ -5635,7 +5520,7 @@ export interface components {
         /** @enum {string} */
         CorrectionType: "correction" | "clarification" | "retraction";
         Correction: {
-            id: number;
+            readonly id: number;
             articleId: number;
             type: components["schemas"]["CorrectionType"];
             text: string;
@@ -5649,11 +5534,11 @@ export interface components {
                 id: number;
                 name: string;
             } | null;
-            version: number;
+            readonly version: number;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
             /** Format: date-time */
-            updatedAt: string;
+            readonly updatedAt: string;
         };
         CorrectionList: {
             data: components["schemas"]["Correction"][];
@@ -5724,17 +5609,17 @@ export interface components {
             url: string;
         };
         Author: {
-            id: number;
+            readonly id: number;
             slug: string;
             name: string;
             bio: string;
             photo: components["schemas"]["PublicImage"] | null;
             links: components["schemas"]["AuthorLink"][];
-            version: number;
+            readonly version: number;
             /** Format: date-time */
-            createdAt: string;
+            readonly createdAt: string;
             /** Format: date-time */
-            updatedAt: string;
+            readonly updatedAt: string;
         };
         AuthorList: {
             data: components["schemas"]["Author"][];
@@ -6281,26 +6166,52 @@ export interface components {
          *     and `authorProfile`.
          */
         FeedAuthorProfile: components["schemas"]["AuthorSlug"];
-        SlugPath: components["schemas"]["Slug"];
-        IdPath: components["schemas"]["Id"];
-        /** @description Revision number (1, 2, 3, ... per article). */
-        RevisionPath: components["schemas"]["Id"];
         /**
-         * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-         *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-         * @example "3"
+         * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+         * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+         */
+        ArticleSlugPath: components["schemas"]["Slug"];
+        /**
+         * @description The slug of a `LIVE` article (the demo newsroom's live blog in the example).
+         * @example live-typhoon-makes-landfall-on-the-southern-coast
+         */
+        LiveArticleSlugPath: components["schemas"]["Slug"];
+        /**
+         * @description The section's slug.
+         * @example foreign-affairs
+         */
+        SectionSlugPath: components["schemas"]["Slug"];
+        /**
+         * @description The collection's slug.
+         * @example selections-for-you
+         */
+        CollectionSlugPath: components["schemas"]["Slug"];
+        /** @description The `id` answered when the resource was created or listed. */
+        IdPath: number;
+        /**
+         * @description Revision number (1, 2, 3, ... per article).
+         * @example 1
+         */
+        RevisionPath: number;
+        /**
+         * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+         *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+         *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+         *     current version (weak tags never match), `412`.
          */
         IfMatchRequired: string;
         /**
-         * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-         *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-         * @example "3"
+         * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+         *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+         *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+         *     changes.
          */
         IfMatch: string;
         /**
          * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
          *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
          *     find `zh-Hans`. A malformed tag is a `400`.
+         * @example en
          */
         Language: string;
         /** @description Page size. */
@@ -6631,13 +6542,17 @@ export interface operations {
             query?: {
                 /** @description Slug of a section; its descendants are included. */
                 section?: components["schemas"]["Slug"];
-                /** @description Slug of a tag. */
+                /**
+                 * @description Slug of a tag.
+                 * @example diplomacy
+                 */
                 tag?: components["schemas"]["Slug"];
                 kind?: components["schemas"]["ArticleKind"];
                 /**
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
                 /** @description Page size. */
@@ -6675,12 +6590,15 @@ export interface operations {
             query: {
                 /**
                  * @description The query text, 1 to 500 characters after trimming (longer is a `400`).
-                 * @example harbour bri
+                 * @example forum gate
                  */
                 q: string;
                 /** @description Slug of a section; its descendants are included. Unknown is a `404`. */
                 section?: components["schemas"]["Slug"];
-                /** @description Slug of a tag. */
+                /**
+                 * @description Slug of a tag.
+                 * @example diplomacy
+                 */
                 tag?: components["schemas"]["Slug"];
                 kind?: components["schemas"]["ArticleKind"];
                 /**
@@ -6690,12 +6608,12 @@ export interface operations {
                 language?: string;
                 /**
                  * @description Published at or after this date (`2026-11-01`, 00:00 UTC) or date-time (with offset).
-                 * @example 2026-11-01
+                 * @example 2013-06-01
                  */
                 from?: string;
                 /**
                  * @description Published on or before this date (the whole day, UTC) or at or before this date-time.
-                 * @example 2026-11-27
+                 * @example 2013-06-30
                  */
                 to?: string;
                 sort?: "relevance" | "newest";
@@ -6737,7 +6655,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -6820,7 +6742,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The slug of a `LIVE` article (the demo newsroom's live blog in the example).
+                 * @example live-typhoon-makes-landfall-on-the-southern-coast
+                 */
+                slug: components["parameters"]["LiveArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -6856,7 +6782,11 @@ export interface operations {
                 "Last-Event-ID"?: string;
             };
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The slug of a `LIVE` article (the demo newsroom's live blog in the example).
+                 * @example live-typhoon-makes-landfall-on-the-southern-coast
+                 */
+                slug: components["parameters"]["LiveArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -6896,7 +6826,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -6926,7 +6860,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -7013,7 +6951,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The section's slug.
+                 * @example foreign-affairs
+                 */
+                slug: components["parameters"]["SectionSlugPath"];
             };
             cookie?: never;
         };
@@ -7186,6 +7128,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7213,13 +7156,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7249,13 +7194,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7295,6 +7242,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7333,6 +7281,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7365,13 +7314,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7400,13 +7351,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7435,13 +7388,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7470,13 +7425,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7505,13 +7462,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7540,13 +7499,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7574,13 +7535,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7608,13 +7571,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7643,6 +7608,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7680,6 +7646,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7706,8 +7673,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
-                /** @description Revision number (1, 2, 3, ... per article). */
+                /**
+                 * @description Revision number (1, 2, 3, ... per article).
+                 * @example 1
+                 */
                 rev: components["parameters"]["RevisionPath"];
             };
             cookie?: never;
@@ -7734,15 +7705,20 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
-                /** @description Revision number (1, 2, 3, ... per article). */
+                /**
+                 * @description Revision number (1, 2, 3, ... per article).
+                 * @example 1
+                 */
                 rev: components["parameters"]["RevisionPath"];
             };
             cookie?: never;
@@ -7775,6 +7751,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7808,6 +7785,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7833,6 +7811,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -7870,6 +7849,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 entryId: number;
             };
@@ -7898,13 +7878,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 entryId: number;
             };
@@ -7934,13 +7916,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 entryId: number;
             };
@@ -8036,6 +8020,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8063,13 +8048,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8098,13 +8085,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8174,6 +8163,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8199,6 +8189,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8297,6 +8288,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8325,13 +8317,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8363,13 +8357,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8446,7 +8442,7 @@ export interface operations {
             query?: {
                 /**
                  * @description List events with a greater id, oldest first. `0` starts at the oldest event kept.
-                 * @example 1041
+                 * @example 0
                  */
                 after?: string;
                 /** @description At most this many events (1–500, default 100). */
@@ -8630,6 +8626,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8657,6 +8654,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8682,6 +8680,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8714,6 +8713,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8752,6 +8752,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8782,6 +8783,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 deliveryId: components["schemas"]["Id"];
             };
@@ -8810,6 +8812,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8920,6 +8923,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8946,6 +8950,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -8972,13 +8977,13 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @example 2026 */
+                /** @example 2013 */
                 year: string;
-                /** @example 11 */
+                /** @example 06 */
                 month: string;
                 /**
-                 * @description `<uuid>.<jpg|png|webp|gif>`
-                 * @example 3f2b8c1e-9a4d-4e7b-8f00-6b1d2c3e4f5a.jpg
+                 * @description `<uuid>.<jpg|png|webp|gif>`. No example is filled in: file names are random, so copy the last part of
+                 *     an image's `url` (for example the `leadImage.url` of the demo's flagship story, under `/media/2013/06/`).
                  */
                 file: string;
             };
@@ -9049,7 +9054,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -9109,6 +9118,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
                 /** @description Number of articles. */
@@ -9175,7 +9185,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The article's slug (`slug` in the article's JSON; the demo newsroom's flagship story in the example).
+                 * @example western-gateway-forum-opens-with-pledges-on-trade-and-exchanges
+                 */
+                slug: components["parameters"]["ArticleSlugPath"];
             };
             cookie?: never;
         };
@@ -9222,6 +9236,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
                 /** @description Number of articles. */
@@ -9258,6 +9273,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
                 /** @description Number of stories after the lead. */
@@ -9265,7 +9281,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The section's slug.
+                 * @example foreign-affairs
+                 */
+                slug: components["parameters"]["SectionSlugPath"];
             };
             cookie?: never;
         };
@@ -9295,6 +9315,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9329,6 +9350,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9357,7 +9379,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The collection's slug.
+                 * @example selections-for-you
+                 */
+                slug: components["parameters"]["CollectionSlugPath"];
             };
             cookie?: never;
         };
@@ -9444,6 +9470,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9472,6 +9499,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9497,13 +9525,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9540,6 +9570,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9574,6 +9605,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9609,6 +9641,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 /** @description Id of the collection item (not of the article). */
                 itemId: components["schemas"]["Id"];
@@ -9639,6 +9672,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 /** @description Id of the collection item (not of the article). */
                 itemId: components["schemas"]["Id"];
@@ -9675,6 +9709,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9701,13 +9736,15 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Optional. The `ETag` last read of the article (for example `"3"`), or `*`. When sent and it does not
-                 *     match the current version (weak tags never match), the answer is `412` and nothing changes.
-                 * @example "3"
+                 * @description Optional. The `ETag` response header of your last read of the article (quotes included, for example
+                 *     `"3"`), or `*`. No example is filled in: leave it empty, or copy the `ETag` you last read. When sent
+                 *     and it does not match the current version (weak tags never match), the answer is `412` and nothing
+                 *     changes.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9745,6 +9782,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 correctionId: number;
             };
@@ -9773,13 +9811,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 correctionId: number;
             };
@@ -9809,13 +9849,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
                 correctionId: number;
             };
@@ -9946,6 +9988,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -9973,13 +10016,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -10007,13 +10052,15 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The `ETag` last read of this resource (for example `"3"`), or `*`. Required by the server: without it
-                 *     the answer is `428`; when it does not match the current version (weak tags never match), `412`.
-                 * @example "3"
+                 * @description The `ETag` response header of your last read of this resource (quotes included, for example `"3"`),
+                 *     or `*` to skip the check. No example is filled in: copy the `ETag` of the `GET` (or of the write)
+                 *     you last made. Required by the server: without it the answer is `428`; when it does not match the
+                 *     current version (weak tags never match), `412`.
                  */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
+                /** @description The `id` answered when the resource was created or listed. */
                 id: components["parameters"]["IdPath"];
             };
             cookie?: never;
@@ -10055,7 +10102,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                slug: components["parameters"]["SlugPath"];
+                /**
+                 * @description The author profile's slug.
+                 * @example zhou-min
+                 */
+                slug: components["schemas"]["AuthorSlug"];
             };
             cookie?: never;
         };
@@ -10102,11 +10153,16 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
             };
             header?: never;
             path: {
+                /**
+                 * @description `rss` (RSS 2.0), `atom` (Atom 1.0) or `json` (JSON Feed 1.1).
+                 * @example rss
+                 */
                 format: "rss" | "atom" | "json";
             };
             cookie?: never;
@@ -10136,6 +10192,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
             };
@@ -10168,6 +10225,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
             };
@@ -10200,6 +10258,7 @@ export interface operations {
                  * @description Only articles in this language (BCP 47; their effective language: the article's own, else its section's,
                  *     else `SITE_LANGUAGE`). Matched in canonical case (`zh-hans` finds `zh-Hans`), exactly: `zh` does not
                  *     find `zh-Hans`. A malformed tag is a `400`.
+                 * @example en
                  */
                 language?: components["parameters"]["Language"];
             };
@@ -10292,6 +10351,280 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+        };
+    };
+    articlePublishedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: components["schemas"]["PublicArticle"] | components["schemas"]["WebhookArticleRef"];
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    articleUnpublishedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: components["schemas"]["WebhookArticleRef"];
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    articleWithdrawnWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: components["schemas"]["WebhookArticleRef"];
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sectionChangedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: components["schemas"]["WebhookSection"];
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    commentWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: components["schemas"]["WebhookComment"];
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    mediaCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: {
+                        id: components["schemas"]["Id"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    mediaDeletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: {
+                        id: components["schemas"]["Id"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pingDelivery: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }
