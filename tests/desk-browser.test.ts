@@ -85,10 +85,12 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
   };
 
   let articleId = 0;
+  let writerTab: TestPage | undefined;
   let slug = "";
 
   it("a writer logs in, writes an article in the rich-text editor and submits it", async () => {
     const tab = await open();
+    writerTab = tab;
     const { page } = tab;
     await login(page, base, t.writer.email);
     assert.match(await page.getByTestId("whoami").innerText(), /Writer/i);
@@ -161,6 +163,11 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await assertAccessible(page, "the editor, locked by someone else");
     await page.getByRole("button", { name: "Take over editing" }).click();
     await page.getByTestId("lock-state").waitFor();
+    // The writer's tab is done with (its next heartbeat would learn of the takeover): checked and closed.
+    assert.ok(writerTab);
+    assertNoConsoleErrors(writerTab);
+    await writerTab.close();
+    pages.splice(pages.indexOf(writerTab), 1);
     await page.getByRole("button", { name: "Publish now" }).click();
     await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Published: now published." }).waitFor();
@@ -369,6 +376,25 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assert.equal(await img.getAttribute("alt"), "A blue tram at the new stop");
     stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
     assert.equal(stored.leadImage.alt, "A blue tram at the new stop");
+
+    // Related stories: found by search, added, reordered, removed; each change saved at once.
+    const depot = await makeArticle(t, { headline: "Tram depot expands", section: "business", body: "<p>The tramway depot grows.</p>" });
+    const drivers = await makeArticle(t, { headline: "Tram drivers trained", section: "business", body: "<p>New tramway drivers qualify.</p>" });
+    await page.getByLabel("Find a story to add").fill("tramway");
+    await page.getByRole("button", { name: "Find", exact: true }).click();
+    await page.getByRole("button", { name: "Add: Tram depot expands" }).click();
+    await page.getByRole("button", { name: "Remove: Tram depot expands" }).waitFor();
+    await page.getByRole("button", { name: "Add: Tram drivers trained" }).click();
+    await page.getByRole("button", { name: "Move up: Tram drivers trained" }).click();
+    await page.waitForFunction("document.querySelector('[data-testid=related-list] li')?.textContent.startsWith('Tram drivers trained')");
+    stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
+    assert.deepEqual(stored.related.map((r: { id: number }) => r.id), [drivers.id, depot.id]);
+    await assertAccessible(page, "the editor with a lead image and related stories");
+    await page.getByRole("button", { name: "Remove: Tram depot expands" }).click();
+    await page.getByRole("button", { name: "Remove: Tram depot expands" }).waitFor({ state: "detached" });
+    stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
+    assert.deepEqual(stored.related.map((r: { id: number }) => r.id), [drivers.id]);
+    await tab.screenshot("desk-editor-images-related");
 
     // Into the trash and back (an editor restores).
     await page.getByRole("button", { name: "Move to trash" }).click();

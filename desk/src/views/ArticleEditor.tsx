@@ -12,6 +12,7 @@ import { FIELD_KEYS, fieldsOf, tagSlugs, type Fields } from "../fields.ts";
 import { History } from "./History.tsx";
 import { Corrections } from "./Corrections.tsx";
 import { LeadImage } from "./LeadImage.tsx";
+import { Related } from "./Related.tsx";
 import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
@@ -59,6 +60,8 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
 
   const isEditorPlus = me.role === "EDITOR" || me.role === "ADMIN";
   const dirty = form !== null && base !== null && changedKeys(form, base).length > 0;
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
 
   // --- load ---
   useEffect(() => {
@@ -85,7 +88,12 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     const r = await dateline.api.POST("/api/v1/admin/articles/{id}/lock", {
       params: { path: { id }, ...(force ? { query: { force: "true" as const } } : {}) },
     });
-    if (r.data) { setLock({ state: "mine" }); return; }
+    if (r.data) {
+      setLock({ state: "mine" });
+      // Taken over: the previous holder may have saved since this screen read the article.
+      if (force && !dirtyRef.current) void reread();
+      return;
+    }
     const problem = (r.error ?? {}) as { lockedBy?: LockedBy | null };
     if (r.response.status === 423) setLock((prev) => ({ state: prev.state === "mine" ? "lost" : "other", holder: problem.lockedBy ?? null }));
     else if (r.response.status === 403) setLock({ state: "readonly" });
@@ -284,16 +292,15 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   const reread = async () => {
     try {
       const { data, etag } = await withEtag(dateline.api.GET("/api/v1/admin/articles/{id}", { params: { path: { id } } }));
-      live.current.etag = etag;
-      setArticle(data);
+      if (dirtyRef.current) { live.current.etag = etag; setArticle(data); } else adopt(data, etag);
     } catch { /* the next save says what is wrong */ }
   };
-  /** Sets or removes the lead image alone (the form's other changes stay as they are). */
-  const saveLeadImage = async (leadImage: number | null): Promise<boolean> => {
+  /** Saves one list-like part alone (lead image, related stories); the form's other changes stay as they are. */
+  const savePart = async (body: { leadImage: number | null } | { related: number[] }, what: string): Promise<boolean> => {
     try {
       const { data, etag } = await withEtag(dateline.api.PATCH("/api/v1/admin/articles/{id}", {
         params: { path: { id }, header: { "If-Match": live.current.etag } },
-        body: { leadImage },
+        body,
       }));
       live.current.etag = etag;
       setArticle(data);
@@ -302,7 +309,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
       if (err instanceof DatelineProblem && err.status === 412 && err.problem.current) {
         setConflict({ theirs: err.problem.current as unknown as Article, etag: String(err.problem.currentEtag) });
       } else {
-        setNotice({ ok: false, text: `The lead image was not saved: ${describe(err)}` });
+        setNotice({ ok: false, text: `${what} not saved: ${describe(err)}` });
       }
       return false;
     }
@@ -401,7 +408,8 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
             </span>
           </div>
         </form>
-        <LeadImage article={article} editable={editable} save={saveLeadImage} />
+        <LeadImage article={article} editable={editable} save={(leadImage) => savePart({ leadImage }, "The lead image was")} />
+        <Related article={article} editable={editable} save={(related) => savePart({ related }, "The related stories were")} />
         </div>
 
         <aside class="workflow" aria-labelledby="wf-title">
