@@ -20,7 +20,8 @@ import { openDatabase, type Database, type OpenOptions } from "./db/client.ts";
 import { DATA_DIR_LOCK_HELD_ENV, DataDirLockedError, lockDataDir, type DataDirLock } from "./db/lock.ts";
 import { applyMigrations, withBootstrapLock } from "./db/migrate.ts";
 import { adminBootstrapProblem, ensureAdmin } from "./seed/admin.ts";
-import { seedDemo } from "./seed/demo.ts";
+import { DEMO_DESK_PASSWORD, seedDemo } from "./seed/demo.ts";
+import { DEMO } from "./seed/demo-content.ts";
 import { backfill, backfillDue, startRecommendationRefresh, type RefreshTimer } from "./delivery/read-model.ts";
 import { backfillSearch } from "./search/index.ts";
 import { jwtSecret } from "./secrets.ts";
@@ -181,8 +182,13 @@ async function bootstrap(config: Config, db: Database, media: MediaStorage, logg
       if (problem) throw new StartupError(problem);
       await applyMigrations(conn, (msg) => logger.info(msg));
       await ensureAdmin(db.prisma, config, logger);
-      if (config.SEED_DEMO && (await seedDemo(db.prisma, media))) {
+      const deskPassword = config.NODE_ENV === "production" ? undefined : DEMO_DESK_PASSWORD;
+      if (config.SEED_DEMO && (await seedDemo(db.prisma, media, { deskPassword }))) {
         logger.info("seeded demo content into the empty database");
+        if (deskPassword) {
+          logger.warn({ editors: DEMO.editors.map((e) => e.email), password: deskPassword },
+            "the demo desk editors sign in with the documented demo password (development only): do not expose this instance");
+        }
       }
       // Articles published before the read model existed, or written without an event.
       childBuild = await buildReadModel(db, config, logger);

@@ -22,7 +22,20 @@ function demoArticles(now = Date.now()): DemoArticle[] {
 
 type DemoArticle = (typeof DEMO.articles)[number];
 
-export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Promise<boolean> {
+/**
+ * The demo desk editors' password when the demo is seeded in development (README
+ * "Quick start", the login example in openapi.yaml): Swagger's "Try it out" and
+ * the desk then work on a plain `npm start`. Never in production: there a
+ * seeded demo's editors get random passwords an ADMIN resets.
+ */
+export const DEMO_DESK_PASSWORD = "dateline-demo-desk";
+
+export interface SeedDemoOptions {
+  /** The desk editors' password; random when absent. */
+  deskPassword?: string;
+}
+
+export async function seedDemo(prisma: PrismaClient, media?: MediaStorage, opts: SeedDemoOptions = {}): Promise<boolean> {
   const [sections, articles] = await Promise.all([prisma.section.count(), prisma.article.count()]);
   if (sections > 0 || articles > 0) return false;
   const stories = demoArticles();
@@ -39,7 +52,7 @@ export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Prom
     }
   }
   try {
-    await seedRows(prisma, files, stories);
+    await seedRows(prisma, files, stories, opts.deskPassword);
   } catch (err) {
     for (const f of files) await media?.remove(f.key);
     throw err;
@@ -49,9 +62,11 @@ export async function seedDemo(prisma: PrismaClient, media?: MediaStorage): Prom
   return true;
 }
 
-async function seedRows(prisma: PrismaClient, files: { key: string; article: string; caption: string; size: number }[], stories: DemoArticle[]) {
-  // Desk editors get random passwords: an ADMIN sets real ones when needed.
-  const hashes = await Promise.all(DEMO.editors.map(() => hashPassword(randomPassword())));
+async function seedRows(
+  prisma: PrismaClient, files: { key: string; article: string; caption: string; size: number }[], stories: DemoArticle[], deskPassword?: string,
+) {
+  // Desk editors: the documented demo password (development), else random ones an ADMIN resets.
+  const hashes = await Promise.all(DEMO.editors.map(() => hashPassword(deskPassword ?? randomPassword())));
   await prisma.$transaction(async (tx) => {
     const admin = await tx.editor.findFirst({ where: { role: "ADMIN" }, orderBy: { id: "asc" } });
     const sectionIds = new Map<string, number>();

@@ -166,12 +166,14 @@ export interface paths {
          *     of that account from that address. A wrong `currentPassword` in `POST /api/v1/admin/me/password`
          *     counts as a failed login too.
          *
-         *     **Trying it out.** The example signs in as the demo newsroom's ADMIN, `admin@dateline.local` with the
-         *     password `dateline-demo-admin`: the README's demo start (`ADMIN_EMAIL=admin@dateline.local
-         *     ADMIN_PASSWORD=dateline-demo-admin npm start` on an empty database) creates that account. A plain
-         *     `npm start` gives the first ADMIN a random password instead, printed once and saved in
-         *     `data/initial-admin-password`: put that in the example before executing it (a wrong password counts
-         *     towards the limits above). Then press **Authorize** and paste the `accessToken`.
+         *     **Trying it out.** The example signs in as Liu Fang, an EDITOR of the demo newsroom:
+         *     `liufang@dateline.local` with the password `dateline-demo-desk`, which every demo desk editor
+         *     gets when the demo is seeded in development (a plain `npm start` on an empty database; in
+         *     production a seeded demo's editors get random passwords). An EDITOR may create, publish and
+         *     read back, so the operations below work in order with their examples. The first ADMIN
+         *     (`admin@dateline.local`) has a random password, printed once and saved in
+         *     `data/initial-admin-password`: to sign in as the ADMIN, put that in the example first (a wrong
+         *     password counts towards the limits above). Then press **Authorize** and paste the `accessToken`.
          */
         post: operations["login"];
         delete?: never;
@@ -3485,8 +3487,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "email": "admin@dateline.local",
-         *       "password": "dateline-demo-admin"
+         *       "email": "liufang@dateline.local",
+         *       "password": "dateline-demo-desk"
          *     }
          */
         LoginRequest: {
@@ -3528,7 +3530,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "currentPassword": "dateline-demo-admin",
+         *       "currentPassword": "dateline-demo-desk",
          *       "newPassword": "a-much-longer-passphrase"
          *     }
          */
