@@ -11,6 +11,7 @@ import { NewArticle } from "./views/NewArticle.tsx";
 import { ArticleEditor } from "./views/ArticleEditor.tsx";
 import { ChangePassword } from "./views/ChangePassword.tsx";
 import { Comments } from "./views/Comments.tsx";
+import { Editors } from "./views/Editors.tsx";
 
 const ROLE_LABELS: Record<string, string> = { WRITER: "Writer", EDITOR: "Editor", ADMIN: "Admin" };
 
@@ -73,6 +74,9 @@ function App() {
     case "comments": screen = me.role === "WRITER"
       ? <section><h1 tabIndex={-1}>Comments</h1><p>Moderating comments is for editors.</p></section>
       : <Comments />; break;
+    case "editors": screen = me.role === "ADMIN"
+      ? <Editors me={me} />
+      : <section><h1 tabIndex={-1}>Editors</h1><p>Managing accounts is for admins.</p></section>; break;
     default: screen = <section><h1 tabIndex={-1}>Not found</h1><p>No such page on the desk. <a href={href("/")}>Back to the articles</a>.</p></section>;
   }
 
@@ -86,6 +90,7 @@ function App() {
             <li><a href={href("/")} aria-current={route.name === "list" ? "page" : undefined}>Articles</a></li>
             <li><a href={href("/articles/new")} aria-current={route.name === "new" ? "page" : undefined}>New article</a></li>
             {me.role !== "WRITER" && <li><a href={href("/comments")} aria-current={route.name === "comments" ? "page" : undefined}>Comments</a></li>}
+            {me.role === "ADMIN" && <li><a href={href("/editors")} aria-current={route.name === "editors" ? "page" : undefined}>Editors</a></li>}
           </ul>
         </nav>
         <div class="who">

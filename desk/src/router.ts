@@ -9,6 +9,7 @@ export type Route =
   | { name: "article"; id: number }
   | { name: "password" }
   | { name: "comments" }
+  | { name: "editors" }
   | { name: "not-found" };
 
 export function parse(pathname: string): Route {
@@ -17,6 +18,7 @@ export function parse(pathname: string): Route {
   if (p === "/articles/new") return { name: "new" };
   if (p === "/account/password") return { name: "password" };
   if (p === "/comments") return { name: "comments" };
+  if (p === "/editors") return { name: "editors" };
   const m = /^\/articles\/(\d{1,10})\/?$/.exec(p);
   if (m) return { name: "article", id: Number(m[1]) };
   return { name: "not-found" };
