@@ -31,6 +31,7 @@ import { viewRoutes } from "./views/routes.ts";
 import { adminCollectionRoutes } from "./collections/routes.ts";
 import { adminFrontRoutes } from "./fronts/routes.ts";
 import { adminWireRoutes, publicWireRoutes } from "./wire/routes.ts";
+import { DESK_PATH, deskRedirect, deskRoutes } from "./desk/routes.ts";
 import { articleMissLoader, deliveryRoutes } from "./delivery/routes.ts";
 import { discoveryRoutes } from "./delivery/discovery-routes.ts";
 import { LiveSectionTree } from "./delivery/section-tree.ts";
@@ -220,6 +221,10 @@ export function createApp(ctx: AppContext): express.Express {
   app.get("/", (_req, res) => {
     res.json({ name: "Dateline", docs: "/docs", openapi: "/openapi.yaml", api: "/api/v1" });
   });
+
+  // --- the desk: the editors' web app (desk/dist), with its own strict CSP (src/desk/routes.ts) ---
+  app.get(DESK_PATH, deskRedirect);
+  app.use(DESK_PATH, deskRoutes({ siteTimeZone: config.SITE_TIMEZONE, mediaBaseUrl: config.MEDIA_BASE_URL }));
 
   // Strings the database cannot store (NUL, lone surrogates) in the query or
   // a JSON body are a 400 for every operation, before any handler runs.
