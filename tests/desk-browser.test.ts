@@ -192,7 +192,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await tab.screenshot("desk-editor-published");
     // The picture in the docs: the editor on a laptop screen, the story just published.
     fs.mkdirSync(path.dirname(SCREENSHOT_DOC), { recursive: true });
-    await page.setViewportSize({ width: 1280, height: 1040 });
+    await page.setViewportSize({ width: 1280, height: 1320 });
     await page.screenshot({ path: SCREENSHOT_DOC, fullPage: false });
     assert.ok(fs.statSync(SCREENSHOT_DOC).size < 400 * 1024);
     assertNoConsoleErrors(tab);
