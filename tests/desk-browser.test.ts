@@ -464,6 +464,10 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.getByRole("button", { name: "Reinstate" }).click();
     await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
     assert.equal((await fetch(`${base}/api/v1/articles/${story.slug}`)).status, 200);
+    // Leaving the page releases the edit lock (pagehide, a keepalive request).
+    assert.equal((await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body.lockedBy?.id, t.admin.id);
+    await page.goto("about:blank");
+    await until(async () => (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body.lockedBy === null, "the lock is released");
     assertNoConsoleErrors(tab);
   });
 

@@ -111,7 +111,12 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   useEffect(() => {
     if (lock.state !== "mine") return;
     const timer = setInterval(() => { void takeLock(); }, HEARTBEAT_MS);
-    return () => clearInterval(timer);
+    // Closing the tab or leaving the site releases the lock too (keepalive: the request outlives the page).
+    const release = () => {
+      void dateline.api.DELETE("/api/v1/admin/articles/{id}/lock", { params: { path: { id } }, keepalive: true }).catch(() => {});
+    };
+    addEventListener("pagehide", release);
+    return () => { clearInterval(timer); removeEventListener("pagehide", release); };
   }, [lock.state]);
 
   // --- unsaved changes: warn before leaving the page or the screen ---
