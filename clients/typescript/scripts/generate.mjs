@@ -16,9 +16,8 @@ const BLOB = ts.factory.createTypeReferenceNode(ts.factory.createIdentifier("Blo
 const NULL = ts.factory.createLiteralTypeNode(ts.factory.createNull());
 
 const ast = await openapiTS(pathToFileURL(spec), {
-  // A request field with a `default` is optional to the caller: the server fills it in. openapi-typescript's
-  // default (true) makes such fields required in component schemas used as request bodies.
-  defaultNonNullable: false,
+  // openapi-typescript's defaults otherwise, as a new user runs it: request schemas carry no `default`
+  // (openapi.yaml states it in the description), so its defaultNonNullable cannot make them required.
   // Uploads (`format: binary`) are sent as a Blob/File in multipart bodies, not as a string.
   transform(schemaObject) {
     if (schemaObject.format === "binary") {

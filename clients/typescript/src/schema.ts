@@ -2607,15 +2607,9 @@ export interface components {
             title?: string | null;
             /** @description HTML, sanitized like an article body. */
             body: string;
-            /**
-             * @description A key moment of the story (readers' "key events" list).
-             * @default false
-             */
+            /** @description A key moment of the story (readers' "key events" list). Default: `false` (the server fills it in when the field is left out). */
             keyEvent?: boolean;
-            /**
-             * @description Shown at the top by the reader's page.
-             * @default false
-             */
+            /** @description Shown at the top by the reader's page. Default: `false` (the server fills it in when the field is left out). */
             pinned?: boolean;
         };
         LiveEntryUpdate: {
@@ -3902,22 +3896,22 @@ export interface components {
             slug?: components["schemas"]["Slug"];
             /** @description Trimmed; must not be blank. */
             headline: string;
-            /** @default  */
+            /** @description Default: `""` (the server fills it in when the field is left out). */
             summary?: string;
-            /** @default null */
+            /** @description Default: `null` (the server fills it in when the field is left out). */
             dateline?: string | null;
-            /** @default null */
+            /** @description Default: `null` (the server fills it in when the field is left out). */
             source?: string | null;
-            /** @default null */
+            /** @description Default: `null` (the server fills it in when the field is left out). */
             byline?: string | null;
             /**
              * @description HTML; sanitized against an allow-list before it is stored. At most `BODY_HTML_MAX_CHARS` characters
              *     (the maxLength shown is its default), elements nested at most `BODY_HTML_MAX_DEPTH` (100) deep and at
              *     most `BODY_HTML_MAX_ELEMENTS` (20,000) elements.
-             * @default
+             *     Default: `""` (the server fills it in when the field is left out).
              */
             body?: string;
-            /** @default STORY */
+            /** @description Default: `"STORY"` (the server fills it in when the field is left out). */
             kind?: components["schemas"]["ArticleKind"];
             /** @description Slug of an existing section. */
             section: components["schemas"]["Slug"];
@@ -3927,21 +3921,15 @@ export interface components {
             related?: components["schemas"]["Id"][];
             /** @description Tag slugs; unknown tags are created. */
             tags?: components["schemas"]["Slug"][];
-            /**
-             * @description Id of an uploaded image (`GET /api/v1/admin/media`); an unknown id is a `400`.
-             * @default null
-             */
+            /** @description Id of an uploaded image (`GET /api/v1/admin/media`); an unknown id is a `400`. Default: `null` (the server fills it in when the field is left out). */
             leadImage?: number | null;
             /**
              * @description The photo gallery, in order, each image at most once. A non-empty gallery needs `kind: PHOTO_STORY`
              *     (`400` otherwise); an unknown image id is a `400`.
-             * @default []
+             *     Default: `[]` (the server fills it in when the field is left out).
              */
             gallery?: components["schemas"]["GalleryItemInput"][];
-            /**
-             * @description Close the article to new reader comments.
-             * @default false
-             */
+            /** @description Close the article to new reader comments. Default: `false` (the server fills it in when the field is left out). */
             commentsClosed?: boolean;
             /**
              * @description The article's language (BCP 47, e.g. `en`, `zh-Hans`, `pt-BR`), stored in canonical case; `null` or
@@ -4052,7 +4040,7 @@ export interface components {
              * @description The "significant update" checkbox: `true` sets the public `updatedAt` (`editorialUpdatedAt`) to now.
              *     Without it a publish sets `editorialUpdatedAt` to `publishedAt` unless it is already later (a first
              *     publication: `updatedAt` equals `publishedAt`).
-             * @default false
+             *     Default: `false` (the server fills it in when the field is left out).
              */
             significantUpdate?: boolean;
         };
@@ -4388,14 +4376,11 @@ export interface components {
             slug: components["schemas"]["Slug"];
             /** @description Trimmed; must not be blank. */
             name: string;
-            /** @default  */
+            /** @description Default: `""` (the server fills it in when the field is left out). */
             description?: string;
-            /**
-             * @description Slug of the parent section; `null` or omitted for a top-level section.
-             * @default null
-             */
+            /** @description Slug of the parent section; `null` or omitted for a top-level section. Default: `null` (the server fills it in when the field is left out). */
             parent?: string | null;
-            /** @default 0 */
+            /** @description Default: `0` (the server fills it in when the field is left out). */
             position?: number;
             /**
              * @description The section's language (BCP 47), stored in canonical case; `null`: its parent's (nearest ancestor's),
@@ -4546,7 +4531,7 @@ export interface components {
             email: string;
             /** Format: password */
             password: string;
-            /** @default WRITER */
+            /** @description Default: `"WRITER"` (the server fills it in when the field is left out). */
             role?: components["schemas"]["Role"];
         };
         /**
@@ -4677,7 +4662,7 @@ export interface components {
             events: components["schemas"]["WebhookEventPattern"][];
             /** @description Only events about this section or its subsections (articles in them, their comments). Media events have no section and are not sent to a filtered endpoint. */
             sectionId?: components["schemas"]["Id"] | null;
-            /** @default true */
+            /** @description Default: `true` (the server fills it in when the field is left out). */
             active?: boolean;
             description?: string;
         };
@@ -4689,7 +4674,7 @@ export interface components {
             description?: string;
         };
         WebhookRotate: {
-            /** @default 86400 */
+            /** @description Default: `86400` (the server fills it in when the field is left out). */
             overlapSeconds?: number;
         };
         WebhookEndpoint: {
@@ -5048,11 +5033,11 @@ export interface components {
              * @description The image (JPEG, PNG, WebP or GIF), at most `MEDIA_MAX_BYTES` (10 MiB by default).
              */
             file: Blob;
-            /** @default  */
+            /** @description Default: `""` (the server fills it in when the field is left out). */
             caption?: string;
-            /** @default  */
+            /** @description Default: `""` (the server fills it in when the field is left out). */
             credit?: string;
-            /** @default  */
+            /** @description Default: `""` (the server fills it in when the field is left out). */
             alt?: string;
         };
         /**
@@ -5190,10 +5175,7 @@ export interface components {
         GalleryItemInput: {
             /** @description Id of an uploaded image. */
             media: components["schemas"]["Id"];
-            /**
-             * @description Trimmed. When empty, the public gallery shows the image's own caption.
-             * @default
-             */
+            /** @description Trimmed. When empty, the public gallery shows the image's own caption. Default: `""` (the server fills it in when the field is left out). */
             caption?: string;
         };
         /**
@@ -5434,15 +5416,9 @@ export interface components {
             articleId: components["schemas"]["Id"];
             /** @description Where to insert (0 is the top); omitted or past the end appends. */
             position?: number;
-            /**
-             * @description Headline override. Trimmed; must not be blank.
-             * @default null
-             */
+            /** @description Headline override. Trimmed; must not be blank. Default: `null` (the server fills it in when the field is left out). */
             headline?: string | null;
-            /**
-             * @description Id of an uploaded image to show instead of the article's lead image.
-             * @default null
-             */
+            /** @description Id of an uploaded image to show instead of the article's lead image. Default: `null` (the server fills it in when the field is left out). */
             image?: number | null;
         };
         /**
@@ -5658,7 +5634,7 @@ export interface components {
         /** @description An author profile credited on an article. */
         AuthorCredit: {
             slug: components["schemas"]["AuthorSlug"];
-            /** @default writer */
+            /** @description Default: `"writer"` (the server fills it in when the field is left out). */
             role?: components["schemas"]["AuthorRole"];
         };
         PublicAuthorCredit: {
