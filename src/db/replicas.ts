@@ -20,6 +20,7 @@
 // A replica whose read fails where the primary's succeeds (connection lost,
 // timeout, shut down) is taken out, its reads rerun on the primary, and it
 // is probed every probeIntervalMs until it answers as a standby again.
+import { beforeWriteAnswer } from "../http/before-write-answer.ts";
 import crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { RequestHandler, Response } from "express";
@@ -281,27 +282,16 @@ export async function createReplicaReads(opts: ReplicaOptions): Promise<PublicRe
     return fn(primary);
   }
 
-  const afterWrite: RequestHandler = (req, res, next) => {
-    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
-    const end = res.end;
-    res.end = function (this: Response, ...args: unknown[]) {
-      res.end = end;
-      const finish = () => (end as (...a: unknown[]) => Response).apply(this, args);
-      if (res.statusCode >= 400 || res.headersSent) return finish();
-      unscoped(() => primary.read<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn"))
-        .then(([row]) => {
-          if (res.headersSent) return;
-          const value = `${row.lsn}.${mac(row.lsn)}`;
-          const cookie = `${READ_AFTER_COOKIE}=${value}; Max-Age=${READ_AFTER_SECONDS}; Path=/; HttpOnly; SameSite=Lax${req.secure ? "; Secure" : ""}`;
-          const prev = res.getHeader("Set-Cookie");
-          res.setHeader("Set-Cookie", prev === undefined ? cookie : [...(Array.isArray(prev) ? prev : [String(prev)]), cookie]);
-        })
-        .catch((err) => logger.warn({ err }, "read replicas: reading the primary's WAL position after a write failed"))
-        .finally(finish);
-      return this;
-    } as typeof res.end;
-    next();
-  };
+  const afterWrite: RequestHandler = beforeWriteAnswer((req, res) =>
+    unscoped(() => primary.read<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn"))
+      .then(([row]) => {
+        if (res.headersSent) return;
+        const value = `${row.lsn}.${mac(row.lsn)}`;
+        const cookie = `${READ_AFTER_COOKIE}=${value}; Max-Age=${READ_AFTER_SECONDS}; Path=/; HttpOnly; SameSite=Lax${req.secure ? "; Secure" : ""}`;
+        const prev = res.getHeader("Set-Cookie");
+        res.setHeader("Set-Cookie", prev === undefined ? cookie : [...(Array.isArray(prev) ? prev : [String(prev)]), cookie]);
+      })
+      .catch((err) => logger.warn({ err }, "read replicas: reading the primary's WAL position after a write failed")));
 
   return {
     async run(req, fn) {

@@ -9,6 +9,7 @@
 // - invalidation by change events (ctx.events, every instance): an event
 //   drops every entry sharing one of its keys.
 // Errors are never stored and go out as no-store.
+import { beforeWriteAnswer } from "../http/before-write-answer.ts";
 import crypto from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import { LRUCache } from "lru-cache";
@@ -500,16 +501,5 @@ function notModified(req: Request, etag: string, lastModified?: unknown): boolea
  * NOTIFY (or the fallback poll) a moment later.
  */
 export function pollAfterWrite(events: EventBus, onError: (err: unknown) => void): RequestHandler {
-  return (req, res, next) => {
-    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
-    const end = res.end;
-    res.end = function (this: Response, ...args: unknown[]) {
-      res.end = end;
-      const finish = () => (end as (...a: unknown[]) => Response).apply(this, args);
-      if (res.statusCode >= 400 || res.headersSent) return finish();
-      events.poll().catch(onError).finally(finish);
-      return this;
-    } as typeof res.end;
-    next();
-  };
+  return beforeWriteAnswer(() => events.poll().catch(onError));
 }
