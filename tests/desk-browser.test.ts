@@ -495,6 +495,40 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assertNoConsoleErrors(tab);
   });
 
+  it("the media library: a writer uploads an image and sees it; an editor deletes it", async () => {
+    const tab = await open();
+    const { page } = tab;
+    page.on("dialog", (d) => { void d.accept(); });
+    await login(page, base, t.writer.email);
+    await page.getByRole("link", { name: "Media" }).click();
+    await page.getByRole("heading", { level: 1, name: "Media" }).waitFor();
+    const jpeg = await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 200, g: 120, b: 40 } } }).jpeg().toBuffer();
+    await page.getByLabel(/Image file/).setInputFiles({ name: "sunset.jpg", mimeType: "image/jpeg", buffer: jpeg });
+    await page.getByLabel("Alt text (what the image shows)").fill("Sunset over the harbour");
+    await page.getByLabel("Credit").fill("Desk test");
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "Uploaded: Sunset over the harbour (120×80)." }).waitFor();
+    const item = page.getByTestId("media-item").filter({ hasText: "Sunset over the harbour" });
+    await until(async () => (await item.locator("img").evaluate((el: any) => el.complete && el.naturalWidth)) === 120, "the image loads");
+    await assertAccessible(page, "the media library");
+    await tab.screenshot("desk-media");
+    const listed = async () => ((await t.get("/api/v1/admin/media?limit=100", { token: t.admin.token })).body.data as { alt: string }[])
+      .some((m) => m.alt === "Sunset over the harbour");
+    assert.ok(await listed());
+    // Deleting is for editors: a writer is not offered the button.
+    assert.equal(await item.getByRole("button", { name: /Delete/ }).count(), 0);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("Email").fill(t.editor.email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Media" }).click();
+    await page.getByRole("heading", { level: 1, name: "Media" }).waitFor();
+    await item.getByRole("button", { name: "Delete image: Sunset over the harbour" }).click();
+    await item.waitFor({ state: "detached" });
+    assert.equal(await listed(), false);
+    assertNoConsoleErrors(tab);
+  });
+
   it("refreshes an expired access token on reload; logs out, and the session is gone after a reload too", async () => {
     const tab = await open();
     const { page } = tab;

@@ -12,6 +12,7 @@ import { ArticleEditor } from "./views/ArticleEditor.tsx";
 import { ChangePassword } from "./views/ChangePassword.tsx";
 import { Comments } from "./views/Comments.tsx";
 import { Editors } from "./views/Editors.tsx";
+import { MediaLibrary } from "./views/Media.tsx";
 
 const ROLE_LABELS: Record<string, string> = { WRITER: "Writer", EDITOR: "Editor", ADMIN: "Admin" };
 
@@ -74,6 +75,7 @@ function App() {
     case "comments": screen = me.role === "WRITER"
       ? <section><h1 tabIndex={-1}>Comments</h1><p>Moderating comments is for editors.</p></section>
       : <Comments />; break;
+    case "media": screen = <MediaLibrary me={me} />; break;
     case "editors": screen = me.role === "ADMIN"
       ? <Editors me={me} />
       : <section><h1 tabIndex={-1}>Editors</h1><p>Managing accounts is for admins.</p></section>; break;
@@ -89,6 +91,7 @@ function App() {
           <ul>
             <li><a href={href("/")} aria-current={route.name === "list" ? "page" : undefined}>Articles</a></li>
             <li><a href={href("/articles/new")} aria-current={route.name === "new" ? "page" : undefined}>New article</a></li>
+            <li><a href={href("/media")} aria-current={route.name === "media" ? "page" : undefined}>Media</a></li>
             {me.role !== "WRITER" && <li><a href={href("/comments")} aria-current={route.name === "comments" ? "page" : undefined}>Comments</a></li>}
             {me.role === "ADMIN" && <li><a href={href("/editors")} aria-current={route.name === "editors" ? "page" : undefined}>Editors</a></li>}
           </ul>

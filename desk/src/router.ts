@@ -10,6 +10,7 @@ export type Route =
   | { name: "password" }
   | { name: "comments" }
   | { name: "editors" }
+  | { name: "media" }
   | { name: "not-found" };
 
 export function parse(pathname: string): Route {
@@ -19,6 +20,7 @@ export function parse(pathname: string): Route {
   if (p === "/account/password") return { name: "password" };
   if (p === "/comments") return { name: "comments" };
   if (p === "/editors") return { name: "editors" };
+  if (p === "/media") return { name: "media" };
   const m = /^\/articles\/(\d{1,10})\/?$/.exec(p);
   if (m) return { name: "article", id: Number(m[1]) };
   return { name: "not-found" };
