@@ -297,7 +297,9 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   const reread = async () => {
     try {
       const { data, etag } = await withEtag(dateline.api.GET("/api/v1/admin/articles/{id}", { params: { path: { id } } }));
-      if (dirtyRef.current) { live.current.etag = etag; setArticle(data); } else adopt(data, etag);
+      // A save may have answered meanwhile: an older version read here must not replace it.
+      if (live.current.article && data.version < live.current.article.version) return;
+      if (dirtyRef.current || live.current.saving) { live.current.etag = etag; setArticle(data); } else adopt(data, etag);
     } catch { /* the next save says what is wrong */ }
   };
   /** Saves one list-like part alone (lead image, related stories); the form's other changes stay as they are. */

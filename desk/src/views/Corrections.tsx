@@ -15,7 +15,7 @@ const TYPES: { type: CorrectionType; label: string }[] = [
  * The article's corrections (appended, shown on the public article and the corrections page), and a
  * form to add one (EDITOR+). Adding one moves the article's version: `onAdded` re-reads it.
  */
-export function Corrections(props: { id: number; canAdd: boolean; onAdded: () => void }) {
+export function Corrections(props: { id: number; canAdd: boolean; onAdded: () => Promise<void> }) {
   const [list, setList] = useState<Correction[] | null>(null);
   const [type, setType] = useState<CorrectionType>("correction");
   const [text, setText] = useState("");
@@ -33,9 +33,9 @@ export function Corrections(props: { id: number; canAdd: boolean; onAdded: () =>
     try {
       await unwrap(dateline.api.POST("/api/v1/admin/articles/{id}/corrections", { params: { path: { id: props.id } }, body: { type, text } }));
       setText("");
+      // The article is re-read first: the message says the screen is up to date again.
+      await Promise.all([load(), props.onAdded()]);
       setMessage({ ok: true, text: "Correction added: it shows on the article now." });
-      await load();
-      props.onAdded();
     } catch (err) {
       setMessage({ ok: false, text: describe(err) });
     } finally {
