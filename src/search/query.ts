@@ -121,10 +121,11 @@ const HEADLINE_OPTIONS = `StartSel=${OPEN}, StopSel=${CLOSE}, MaxFragments=2, Ma
  * is given (about 0.2 ms per 1,000 characters on the benchmark machine), for
  * each hit on the page, so the snippet source is kept short: a match further
  * into the body is found, but not shown; the snippet then shows the body's
- * opening, where news puts what matters. The migration that added the column
- * (20261128010000_search_snippet_source) filled it with the same rule.
+ * opening, where news puts what matters (600 characters: the lede, about a
+ * hundred words). Migrations 20261128010000_search_snippet_source (1,200) and
+ * 20261128140000_search_snippet_source_600 filled existing rows by this rule.
  */
-export const SNIPPET_SOURCE_CHARS = 1200;
+export const SNIPPET_SOURCE_CHARS = 600;
 
 /** The snippet source of the body text `body` (SQL): its first SNIPPET_SOURCE_CHARS characters, a whole word, no marker characters. */
 export function snippetSourceSql(body: Prisma.Sql): Prisma.Sql {

@@ -323,7 +323,7 @@ export interface paths {
          *     sort order is a `400`. `meta.total` counts matches up to 200; `totalIsEstimate` is true when there
          *     may be more.
          *
-         *     Each hit carries a `snippet` of the body text around the matches (from the body's first 1,200
+         *     Each hit carries a `snippet` of the body text around the matches (from the body's first 600
          *     characters): HTML in which only `<mark>` elements appear (the text itself is escaped), safe to insert as is.
          *
          *     Cached like the lists (surrogate keys `articles`, `sections` and each hit's `article:<id>`), at most
@@ -2820,7 +2820,7 @@ export interface components {
             article: components["schemas"]["PublicArticleListItem"];
             /**
              * @description Up to two fragments of the body text around the matches (joined by " … "), or its beginning when
-             *     only the headline, summary or tags matched (or the match lies past the first 1,200 characters). HTML: the text is escaped and each match is wrapped
+             *     only the headline, summary or tags matched (or the match lies past the first 600 characters). HTML: the text is escaped and each match is wrapped
              *     in `<mark>…</mark>`; no other element appears.
              * @example Residents asked about <mark>flooding</mark> near the river bank.
              */
