@@ -6,64 +6,15 @@
 // UPDATE_README_SCREENSHOT=1 also rewrites docs/screenshots/desk-editor.png.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
-import { makeArticle, makeSection, PASSWORD, publish, startTestApp, type TestApp } from "./support/harness.ts";
-import { DESK_DIST } from "../src/desk/routes.ts";
+import { makeArticle, makeSection, PASSWORD, publish, type TestApp } from "./support/harness.ts";
+import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, saved, startDeskApp, until } from "./support/desk.ts";
 import { REPO_ROOT } from "../src/paths.ts";
 
 const SCREENSHOT_DOC = path.join(REPO_ROOT, "docs", "screenshots", "desk-editor.png");
-const LAPTOP = { viewport: { width: 1280, height: 860 } };
-
-// Chromium logs every answer of 400 and up to the console as a failed load, expected or not. The
-// desk meets a 412 (a stale save: the conflict screen) and a 423 (someone else's edit lock) on
-// purpose in these scenarios; any other console error, a CSP violation included, fails the test.
-const EXPECTED = /^Failed to load resource: the server responded with a status of (412|423) /;
-function assertNoConsoleErrors(tab: TestPage | { consoleErrors: string[] }): void {
-  const unexpected = tab.consoleErrors.filter((e) => !EXPECTED.test(e));
-  assert.deepEqual(unexpected, [], "console errors");
-}
-
-// axe-core, the accessibility engine, run in the page through the DevTools protocol (not a page
-// script, so the desk's CSP stays as it is): WCAG 2.1 A and AA rules, colour contrast included.
-const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  if (!(await page.evaluate("typeof window.axe === 'object'"))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
-    .then((r) => r.violations.map((v) => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")))`) as string[];
-  assert.deepEqual(violations, [], `accessibility of ${what}`);
-}
-
-// Polled from here: page.waitForFunction with a string evaluates it in the page, which the desk's CSP
-// (no 'unsafe-eval') rightly refuses.
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function login(page: Page, base: string, email: string): Promise<void> {
-  await page.goto(`${base}/desk/`);
-  await page.getByLabel("Email").waitFor();
-  await assertAccessible(page, "the login screen");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { level: 1, name: "Articles" }).waitFor();
-}
-
-/** Waits until the editor's save status says the changes are saved. */
-async function saved(page: Page): Promise<void> {
-  await page.getByTestId("save-state").filter({ hasText: /^Saved at/ }).waitFor({ timeout: 15_000 });
-}
 
 describe("the desk in Chromium", { skip: browserSkip() }, () => {
   let t: TestApp;
@@ -72,12 +23,8 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
   const pages: TestPage[] = [];
 
   before(async () => {
-    if (!fs.existsSync(path.join(DESK_DIST, "index.html"))) {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, "desk", "build.mjs")], { stdio: "inherit" });
-    }
     // The newsroom's clock is not the browser's (UTC here): the schedule picker must use the site's.
-    t = await startTestApp({ SITE_TIMEZONE: "Asia/Shanghai" });
-    base = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+    ({ t, base } = await startDeskApp({ SITE_TIMEZONE: "Asia/Shanghai" }));
     await makeSection(t, "world", undefined, "World");
     await makeSection(t, "asia", "world", "Asia");
     await makeSection(t, "business", undefined, "Business");

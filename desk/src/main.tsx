@@ -13,6 +13,15 @@ import { ChangePassword } from "./views/ChangePassword.tsx";
 import { Comments } from "./views/Comments.tsx";
 import { Editors } from "./views/Editors.tsx";
 import { MediaLibrary } from "./views/Media.tsx";
+import { Collections } from "./views/Collections.tsx";
+import { Sections } from "./views/Sections.tsx";
+import { Authors } from "./views/Authors.tsx";
+import { Webhooks } from "./views/Webhooks.tsx";
+import { Purges } from "./views/Purges.tsx";
+import { Audit } from "./views/Audit.tsx";
+
+const forEditors = (title: string) => <section><h1 tabIndex={-1}>{title}</h1><p>This page is for editors.</p></section>;
+const forAdmins = (title: string) => <section><h1 tabIndex={-1}>{title}</h1><p>This page is for admins.</p></section>;
 
 const ROLE_LABELS: Record<string, string> = { WRITER: "Writer", EDITOR: "Editor", ADMIN: "Admin" };
 
@@ -79,6 +88,13 @@ function App() {
     case "editors": screen = me.role === "ADMIN"
       ? <Editors me={me} />
       : <section><h1 tabIndex={-1}>Editors</h1><p>Managing accounts is for admins.</p></section>; break;
+    case "collections": screen = me.role === "WRITER" ? forEditors("Collections") : <Collections me={me} />; break;
+    case "collection": screen = me.role === "WRITER" ? forEditors("Collections") : <Collections key={route.id} me={me} id={route.id} />; break;
+    case "sections": screen = me.role === "WRITER" ? forEditors("Sections") : <Sections me={me} />; break;
+    case "authors": screen = <Authors me={me} />; break;
+    case "webhooks": screen = me.role === "ADMIN" ? <Webhooks me={me} /> : forAdmins("Webhooks"); break;
+    case "purges": screen = me.role === "ADMIN" ? <Purges me={me} /> : forAdmins("CDN purges"); break;
+    case "audit": screen = me.role === "ADMIN" ? <Audit me={me} /> : forAdmins("Audit log"); break;
     default: screen = <section><h1 tabIndex={-1}>Not found</h1><p>No such page on the desk. <a href={href("/")}>Back to the articles</a>.</p></section>;
   }
 
@@ -93,7 +109,13 @@ function App() {
             <li><a href={href("/articles/new")} aria-current={route.name === "new" ? "page" : undefined}>New article</a></li>
             <li><a href={href("/media")} aria-current={route.name === "media" ? "page" : undefined}>Media</a></li>
             {me.role !== "WRITER" && <li><a href={href("/comments")} aria-current={route.name === "comments" ? "page" : undefined}>Comments</a></li>}
+            {me.role !== "WRITER" && <li><a href={href("/collections")} aria-current={route.name === "collections" || route.name === "collection" ? "page" : undefined}>Collections</a></li>}
+            {me.role !== "WRITER" && <li><a href={href("/sections")} aria-current={route.name === "sections" ? "page" : undefined}>Sections</a></li>}
+            <li><a href={href("/authors")} aria-current={route.name === "authors" ? "page" : undefined}>Authors</a></li>
             {me.role === "ADMIN" && <li><a href={href("/editors")} aria-current={route.name === "editors" ? "page" : undefined}>Editors</a></li>}
+            {me.role === "ADMIN" && <li><a href={href("/webhooks")} aria-current={route.name === "webhooks" ? "page" : undefined}>Webhooks</a></li>}
+            {me.role === "ADMIN" && <li><a href={href("/purges")} aria-current={route.name === "purges" ? "page" : undefined}>Purges</a></li>}
+            {me.role === "ADMIN" && <li><a href={href("/audit")} aria-current={route.name === "audit" ? "page" : undefined}>Audit log</a></li>}
           </ul>
         </nav>
         <div class="who">

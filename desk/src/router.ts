@@ -11,6 +11,13 @@ export type Route =
   | { name: "comments" }
   | { name: "editors" }
   | { name: "media" }
+  | { name: "collections" }
+  | { name: "collection"; id: number }
+  | { name: "sections" }
+  | { name: "authors" }
+  | { name: "webhooks" }
+  | { name: "purges" }
+  | { name: "audit" }
   | { name: "not-found" };
 
 export function parse(pathname: string): Route {
@@ -21,6 +28,14 @@ export function parse(pathname: string): Route {
   if (p === "/comments") return { name: "comments" };
   if (p === "/editors") return { name: "editors" };
   if (p === "/media") return { name: "media" };
+  if (p === "/collections" || p === "/collections/") return { name: "collections" };
+  if (p === "/sections") return { name: "sections" };
+  if (p === "/authors") return { name: "authors" };
+  if (p === "/webhooks") return { name: "webhooks" };
+  if (p === "/purges") return { name: "purges" };
+  if (p === "/audit") return { name: "audit" };
+  const c = /^\/collections\/(\d{1,10})\/?$/.exec(p);
+  if (c) return { name: "collection", id: Number(c[1]) };
   const m = /^\/articles\/(\d{1,10})\/?$/.exec(p);
   if (m) return { name: "article", id: Number(m[1]) };
   return { name: "not-found" };

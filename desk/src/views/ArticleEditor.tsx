@@ -13,6 +13,7 @@ import { History } from "./History.tsx";
 import { Corrections } from "./Corrections.tsx";
 import { LeadImage } from "./LeadImage.tsx";
 import { Related } from "./Related.tsx";
+import { LiveEntries } from "./LiveEntries.tsx";
 import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
@@ -417,6 +418,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
         </form>
         <LeadImage article={article} editable={editable} save={(leadImage) => savePart({ leadImage }, "The lead image was")} />
         <Related article={article} editable={editable} save={(related) => savePart({ related }, "The related stories were")} />
+        <LiveEntries article={article} me={me} />
         </div>
 
         <aside class="workflow" aria-labelledby="wf-title">
