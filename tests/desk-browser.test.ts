@@ -348,7 +348,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.getByRole("button", { name: "Remove: Tram depot expands" }).waitFor();
     await page.getByRole("button", { name: "Add: Tram drivers trained" }).click();
     await page.getByRole("button", { name: "Move up: Tram drivers trained" }).click();
-    await page.getByTestId("related-list").locator("li").first().filter({ hasText: /^Tram drivers trained/ }).waitFor();
+    await page.getByTestId("related-list").locator("li .ordered-item").first().filter({ hasText: /^Tram drivers trained/ }).waitFor();
     stored = (await t.get(`/api/v1/admin/articles/${story.id}`, { token: t.editor.token })).body;
     assert.deepEqual(stored.related.map((r: { id: number }) => r.id), [drivers.id, depot.id]);
     await assertAccessible(page, "the editor with a lead image and related stories");

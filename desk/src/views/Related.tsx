@@ -1,10 +1,11 @@
 import { useState } from "preact/hooks";
 import { unwrap } from "@dateline/client";
 import { dateline, describe, STATUS_LABELS, type Article } from "../api.ts";
+import { OrderedList } from "./OrderedList.tsx";
 
 /**
  * "We Recommend": the article's related stories, in order. Found by full-text search over the
- * editor API; every change (add, move up, remove) is saved at once, like the lead image.
+ * editor API; every change (add, reorder by drag or keyboard, remove) is saved at once, like the lead image.
  */
 export function Related(props: { article: Article; editable: boolean; save: (related: number[]) => Promise<boolean> }) {
   const related = props.article.related;
@@ -36,17 +37,11 @@ export function Related(props: { article: Article; editable: boolean; save: (rel
     <fieldset class="related" disabled={!props.editable || busy}>
       <legend>Related stories (“We Recommend”)</legend>
       {related.length === 0 ? <p class="muted small">None.</p> : (
-        <ol data-testid="related-list">
-          {related.map((r, i) => (
-            <li key={r.id}>
-              <span>{r.headline}</span> <span class="muted small">({STATUS_LABELS[r.status]})</span>
-              <span class="row-actions">
-                {i > 0 && <button type="button" aria-label={`Move up: ${r.headline}`} onClick={() => change([...ids.slice(0, i - 1), r.id, ids[i - 1], ...ids.slice(i + 1)])}>Up</button>}
-                <button type="button" aria-label={`Remove: ${r.headline}`} onClick={() => change(ids.filter((x) => x !== r.id))}>Remove</button>
-              </span>
-            </li>
-          ))}
-        </ol>
+        <OrderedList items={related} keyOf={(r) => r.id} labelOf={(r) => r.headline} label="Related stories, in order"
+          testId="related-list" disabled={!props.editable || busy}
+          render={(r) => <><span>{r.headline}</span> <span class="muted small">({STATUS_LABELS[r.status]})</span></>}
+          onMove={(next) => change(next.map((r) => r.id))}
+          actions={(r) => <button type="button" aria-label={`Remove: ${r.headline}`} onClick={() => change(ids.filter((x) => x !== r.id))}>Remove</button>} />
       )}
       <form onSubmit={search} class="inline-search" role="search">
         <label for="rel-q">Find a story to add</label>
