@@ -228,6 +228,10 @@ describe("replies", () => {
     const parentOf = new Map(admin.body.data.map((c: { id: number; parentId: number | null }) => [c.id, c.parentId]));
     assert.equal(parentOf.get(parent.body.id), null);
     assert.equal(parentOf.get(r1.body.id), parent.body.id);
+    // The editor's view of a reply carries the comment it answers.
+    const reply = admin.body.data.find((c: { id: number }) => c.id === r1.body.id);
+    assert.deepEqual(reply.parent, { id: parent.body.id, name: "Reader", body: "Top-level opinion.", status: "APPROVED", createdAt: reply.parent.createdAt });
+    assert.equal(admin.body.data.find((c: { id: number }) => c.id === parent.body.id).parent, null);
 
     // A reply never outlives its parent's approval in the public list.
     await t.patch(`/api/v1/admin/comments/${parent.body.id}`, { status: "REJECTED" }, { token: t.editor.token });

@@ -13,6 +13,9 @@ const adminComment = (c: AdminCommentRow) => ({
   body: c.body,
   status: c.status,
   parentId: c.parentId,
+  parent: c.parent
+    ? { id: c.parent.id, name: c.parent.authorName, body: c.parent.body, status: c.parent.status, createdAt: c.parent.createdAt.toISOString() }
+    : null,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
   article: { id: c.article.id, slug: c.article.slug, headline: c.article.headline },

@@ -144,6 +144,8 @@ export async function submitComment(
 
 export const adminCommentInclude = {
   article: { select: { id: true, slug: true, headline: true } },
+  // A reply is moderated in context: the desk shows the comment it answers.
+  parent: { select: { id: true, authorName: true, body: true, status: true, createdAt: true } },
 } satisfies Prisma.CommentInclude;
 
 export type AdminCommentRow = Prisma.CommentGetPayload<{ include: typeof adminCommentInclude }>;
