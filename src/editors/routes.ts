@@ -7,7 +7,7 @@ import { requireRole } from "../auth/middleware.ts";
 import { pageQuery } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { idParams, route } from "../http/validate.ts";
-import { changeOwnPassword, createEditor, editorView, getEditor, listEditors, updateEditor } from "./service.ts";
+import { changeOwnPassword, createEditor, directoryEntry, editorView, getEditor, listEditors, updateEditor } from "./service.ts";
 
 const role = z.enum(["ADMIN", "EDITOR", "WRITER"]);
 export const passwordSchema = z.string().min(12, "Use at least 12 characters.").max(200);
@@ -39,6 +39,13 @@ export function adminEditorRoutes(ctx: AppContext): Router {
     const attempt = await limiter.begin(limiter.keys(actor.email, actor.ip), true);
     await changeOwnPassword(ctx.prisma, actor, body.currentPassword, body.newPassword, attempt);
     res.status(204).end();
+  }));
+  // Any signed-in editor credits desk editors on articles, so any may list who can be credited: active
+  // accounts' id, name and role only. Emails, versions and deactivated accounts stay behind /editors (ADMIN).
+  const directoryQuery = z.object({ role: role.optional(), ...pageQuery });
+  r.get("/editor-directory", route({ query: directoryQuery }, async ({ query }, _req, res) => {
+    const { page, nextCursor } = await listEditors(ctx.prisma, { ...query, active: true });
+    res.json({ data: page.map(directoryEntry), meta: { nextCursor } });
   }));
   r.use("/editors", requireRole("ADMIN"));
   const listQuery = z.object({

@@ -28,6 +28,11 @@ export function editorView(e: Editor) {
   };
 }
 
+/** An active editor as any signed-in editor may see them (to credit them): no email, no account state. */
+export function directoryEntry(e: Editor) {
+  return { id: e.id, name: e.name, role: e.role };
+}
+
 export async function createEditor(
   prisma: PrismaClient,
   input: { name: string; email: string; password: string; role: Role },
