@@ -90,6 +90,101 @@ describe("live entries: the editor API", () => {
   });
 });
 
+describe("live entries: the editor's list (GET /admin/articles/{id}/entries)", () => {
+  const adminList = (id: number, query = "", token = t.editor.token) => t.get(`${entries(id)}${query}`, token ? { token } : {});
+
+  it("lists a draft's entries newest first, pinned, key and deleted ones flagged; the public list still 404s", async () => {
+    const draft = await makeArticle(t, { headline: "Storm watch live", section: "world", kind: "LIVE", slug: "storm-watch" });
+    const a = (await post({ title: "Warning issued", body: "<p>Gales are expected tonight.</p>", keyEvent: true }, t.editor.token, draft.id)).body;
+    const b = (await post({ body: "<p>Ferries are cancelled.</p>", pinned: true }, t.admin.token, draft.id)).body;
+    const c = (await post({ body: "<p>Wrong harbour named.</p>" }, t.editor.token, draft.id)).body;
+    assert.equal((await t.del(`${entries(draft.id)}/${c.id}`, { token: t.editor.token, headers: { "If-Match": '"1"' } })).status, 204);
+    assert.equal((await t.get("/api/v1/articles/storm-watch/entries")).status, 404);
+
+    const res = await adminList(draft.id);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers["content-type"].split(";")[0], "application/json");
+    assert.match(res.headers["cache-control"] ?? "", /no-store/);
+    assert.deepEqual(res.body.data.map((e: any) => [e.id, e.deleted]), [[c.id, true], [b.id, false], [a.id, false]]);
+    assert.equal(res.body.meta.nextCursor, null);
+    const [tomb, pinned, key] = res.body.data;
+    assert.equal(tomb.body, "");
+    assert.equal(tomb.title, null);
+    assert.equal(pinned.pinned, true);
+    assert.equal(pinned.author.id, t.admin.id);
+    assert.deepEqual(key, a, "the same view of an entry as its own GET");
+
+    const live = await adminList(draft.id, "?deleted=exclude");
+    assert.deepEqual(live.body.data.map((e: any) => e.id), [b.id, a.id]);
+    const gone = await adminList(draft.id, "?deleted=only");
+    assert.deepEqual(gone.body.data.map((e: any) => e.id), [c.id]);
+  });
+
+  it("pages back with a cursor, without gaps or repeats, at most 100 a page", async () => {
+    const art = await makeArticle(t, { headline: "Marathon live", section: "world", kind: "LIVE" });
+    const posted: number[] = [];
+    for (let i = 1; i <= 5; i++) posted.push((await post({ body: `<p>Kilometre ${i * 5}.</p>` }, t.editor.token, art.id)).body.id);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: any = await adminList(art.id, `?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      assert.equal(page.status, 200, page.text);
+      assert.ok(page.body.data.length <= 2);
+      seen.push(...page.body.data.map((e: any) => e.id));
+      cursor = page.body.meta.nextCursor;
+      pages++;
+    } while (cursor);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen, [...posted].reverse());
+    assert.equal((await adminList(art.id, "?limit=100")).status, 200);
+    const tooMany = await adminList(art.id, "?limit=101");
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.body.errors[0].path, "query.limit");
+  });
+
+  it("whoever may read the article: a writer their own (and published ones), not another's draft; 401 without a token", async () => {
+    const editorsDraft = await makeArticle(t, { headline: "Budget night live", section: "world", kind: "LIVE" });
+    await post({ body: "<p>The speech starts at eight.</p>" }, t.editor.token, editorsDraft.id);
+    const hidden = await adminList(editorsDraft.id, "", t.writer.token);
+    assert.equal(hidden.status, 404);
+    assert.equal(hidden.headers["content-type"].split(";")[0], "application/problem+json");
+    const own = await makeArticle(t, { headline: "Village fair live", section: "world", kind: "LIVE" }, t.writer.token);
+    assert.equal((await post({ body: "<p>The gates open.</p>" }, t.writer.token, own.id)).status, 201);
+    const mine = await adminList(own.id, "", t.writer.token);
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.body.data.length, 1);
+    assert.equal((await adminList(live.id, "", t.writer.token)).status, 200, "a published article is readable by any role");
+    assert.equal((await adminList(own.id, "", t.admin.token)).status, 200);
+    assert.equal((await adminList(own.id, "", "")).status, 401);
+  });
+
+  it("an article that stopped being LIVE keeps listing its entries; a story lists none", async () => {
+    const art = await makeArticle(t, { headline: "Count live", section: "world", kind: "LIVE" });
+    const e = (await post({ body: "<p>Counting.</p>" }, t.editor.token, art.id)).body;
+    const changed = await t.patch(`/api/v1/admin/articles/${art.id}`, { kind: "STORY" }, { token: t.editor.token, headers: { "If-Match": `"${art.version}"` } });
+    assert.equal(changed.status, 200, changed.text);
+    assert.deepEqual((await adminList(art.id)).body.data.map((x: any) => x.id), [e.id]);
+    const story = await makeArticle(t, { headline: "Quiet story", section: "world" });
+    assert.deepEqual((await adminList(story.id)).body, { data: [], meta: { nextCursor: null } });
+  });
+
+  it("bad queries and ids are 4xx problems with the field, never 500", async () => {
+    for (const [query, path] of [["?limit=0", "query.limit"], ["?limit=abc", "query.limit"], ["?deleted=maybe", "query.deleted"], ["?cursor=nonsense", "query.cursor"], [`?cursor=${"x".repeat(201)}`, "query.cursor"]]) {
+      const res = await adminList(live.id, query);
+      assert.equal(res.status, 400, `${query}: ${res.text}`);
+      assert.equal(res.headers["content-type"].split(";")[0], "application/problem+json");
+      assert.equal(res.body.errors[0].path, path, query);
+    }
+    const forged = Buffer.from(JSON.stringify({ id: 2 ** 40 })).toString("base64url");
+    assert.equal((await adminList(live.id, `?cursor=${forged}`)).status, 400);
+    assert.equal((await adminList(999999)).status, 404);
+    const badId = await t.get("/api/v1/admin/articles/abc/entries", { token: t.editor.token });
+    assert.equal(badId.status, 400);
+    assert.equal(badId.body.errors[0].path, "params.id");
+  });
+});
+
 describe("live entries: the public list", () => {
   it("newest first, pinned and key events flagged, one statement, short cache with surrogate keys", async () => {
     const res = await list();

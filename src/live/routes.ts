@@ -5,14 +5,14 @@ import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { badRequest, HttpError, notFound } from "../http/errors.ts";
-import { decodeCursor, encodeCursor } from "../http/pagination.ts";
+import { decodeCursor, encodeCursor, pageQuery, paginate } from "../http/pagination.ts";
 import { parseIfMatch, setEtag } from "../http/preconditions.ts";
 import { idSchema, route, slugParams } from "../http/validate.ts";
 import { publicStatuses } from "../articles/service.ts";
 import { surrogateKeys } from "../delivery/response-cache.ts";
 import { publicReads } from "../db/replicas.ts";
 import {
-  adminEntry, createEntry, deleteEntry, entriesKey, entryPage, getEntry, publicEntry, updateEntry,
+  adminEntry, createEntry, deleteEntry, entriesKey, entryPage, getEntry, listEntries, publicEntry, updateEntry,
   type EntryPage, type EntryPageMode, type EntryRow,
 } from "./service.ts";
 import { createEntryStreams, type EntryStreams } from "./stream.ts";
@@ -23,6 +23,7 @@ const entryFields = { title, body: z.string().min(1), keyEvent: z.boolean(), pin
 const createBody = z.strictObject({ ...entryFields, title: title.optional(), keyEvent: z.boolean().optional(), pinned: z.boolean().optional() });
 const updateBody = z.strictObject(entryFields).partial();
 const entryParams = z.object({ id: idSchema, entryId: idSchema });
+const adminListQuery = z.object({ ...pageQuery, deleted: z.enum(["exclude", "include", "only"]).default("include") });
 
 export function adminLiveRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -34,6 +35,14 @@ export function adminLiveRoutes(ctx: AppContext): Router {
     const e = await createEntry(ctx.prisma, ctx.sanitizer, req.editor!, params.id, body);
     res.location(`/api/v1/admin/articles/${params.id}/entries/${e.id}`);
     send(res, e, 201);
+  }));
+  // Every entry of the article, drafts' included (the public list serves published articles only).
+  r.get("/articles/:id/entries", route({ params: z.object({ id: idSchema }), query: adminListQuery }, async ({ params, query }, req, res) => {
+    const rows = await listEntries(ctx.prisma, req.editor!, params.id, {
+      limit: query.limit, beforeId: decodeCursor(query.cursor)?.id, deleted: query.deleted,
+    });
+    const { page, nextCursor } = paginate(rows, query.limit, (e) => ({ id: e.id }));
+    res.json({ data: page.map(adminEntry), meta: { nextCursor } });
   }));
   r.get("/articles/:id/entries/:entryId", route({ params: entryParams }, async ({ params }, req, res) => {
     send(res, await getEntry(ctx.prisma, req.editor!, params.id, params.entryId));

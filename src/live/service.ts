@@ -184,6 +184,30 @@ export async function updateEntry(
   });
 }
 
+export type DeletedFilter = "exclude" | "include" | "only";
+
+/**
+ * One page of an article's entries for the editor API, newest first (by id, so
+ * the keyset cursor is the last id), pinned, key and deleted ones alike unless
+ * filtered. Any kind of article: one that stopped being LIVE keeps its entries.
+ */
+export async function listEntries(
+  prisma: PrismaClient, actor: Actor, articleId: number,
+  opts: { limit: number; beforeId?: number; deleted: DeletedFilter },
+): Promise<EntryRow[]> {
+  await getArticleFor(prisma, actor, articleId);
+  return prisma.liveEntry.findMany({
+    where: {
+      articleId,
+      ...(opts.beforeId !== undefined ? { id: { lt: opts.beforeId } } : {}),
+      ...(opts.deleted === "exclude" ? { deletedAt: null } : opts.deleted === "only" ? { deletedAt: { not: null } } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: opts.limit + 1,
+    select: entrySelect,
+  });
+}
+
 /** Deletes an entry, keeping a tombstone (no content) that pollers and the stream report as deleted. */
 export async function deleteEntry(
   prisma: PrismaClient, actor: Actor, articleId: number, entryId: number, ifMatch: IfMatch | null,
