@@ -14,6 +14,10 @@ import { Corrections } from "./Corrections.tsx";
 import { LeadImage } from "./LeadImage.tsx";
 import { Related } from "./Related.tsx";
 import { LiveEntries } from "./LiveEntries.tsx";
+import { AuthorCredits, EditorCredits } from "./Credits.tsx";
+import { Gallery } from "./Gallery.tsx";
+import { Embargo } from "./Embargo.tsx";
+import type { Schemas } from "@dateline/client";
 import { fromSiteLocal, SITE_TIME_ZONE, toSiteLocal } from "../time.ts";
 
 const changedKeys = (form: Fields, base: Fields) => FIELD_KEYS.filter((k) => k === "tags" ? tagSlugs(form.tags).join() !== tagSlugs(base.tags).join() : form[k] !== base[k]);
@@ -304,7 +308,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     } catch { /* the next save says what is wrong */ }
   };
   /** Saves one list-like part alone (lead image, related stories); the form's other changes stay as they are. */
-  const savePart = async (body: { leadImage: number | null } | { related: number[] }, what: string): Promise<boolean> => {
+  const savePart = async (body: Pick<Schemas["ArticleUpdate"], "leadImage" | "related" | "editors" | "authors" | "gallery" | "embargoedUntil">, what: string): Promise<boolean> => {
     try {
       const { data, etag } = await withEtag(dateline.api.PATCH("/api/v1/admin/articles/{id}", {
         params: { path: { id }, header: { "If-Match": live.current.etag } },
@@ -329,6 +333,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
       <div class="heading-row">
         <h1 tabIndex={-1}>{article.headline || "Untitled"}</h1>
         <span class={`status s-${status.toLowerCase()}`} data-testid="article-status">{trashed ? "In trash" : STATUS_LABELS[status]}</span>
+        {article.embargoedUntil && <span class="status s-embargoed" data-testid="embargo-badge">Embargoed until {formatTime(article.embargoedUntil)}</span>}
       </div>
       <p class="meta muted">
         By {article.author.name} · {article.section.name} · version {article.version}
@@ -417,6 +422,9 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
           </div>
         </form>
         <LeadImage article={article} editable={editable} save={(leadImage) => savePart({ leadImage }, "The lead image was")} />
+        <Gallery article={article} kind={form.kind} editable={editable} save={(gallery) => savePart({ gallery }, "The gallery was")} />
+        <EditorCredits article={article} editable={editable} save={(editors) => savePart({ editors }, "The editor credits were")} />
+        <AuthorCredits article={article} editable={editable} save={(authors) => savePart({ authors }, "The author credits were")} />
         <Related article={article} editable={editable} save={(related) => savePart({ related }, "The related stories were")} />
         <LiveEntries article={article} me={me} />
         </div>
@@ -439,6 +447,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
               <button type="submit" disabled={actionsOff}>Schedule</button>
             </form>
           )}
+          {!trashed && <Embargo article={article} editable={editable && !busy} save={(embargoedUntil) => savePart({ embargoedUntil }, "The embargo was")} />}
           {can.return && (
             <form class="sub" onSubmit={(e) => { e.preventDefault(); void act("Returned", (et) => dateline.api.POST("/api/v1/admin/articles/{id}/return", { ...p(et), body: { note: returnNote } })); }}>
               <label for="wf-note">Note to the writer</label>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { RichText } from "../richtext.ts";
+import { MediaPicker, type Media } from "./MediaPicker.tsx";
 
 export interface RichTextHandle {
   setHtml(html: string): void;
@@ -36,6 +37,9 @@ export function RichTextField(props: Props) {
   const [, setTick] = useState(0);
   const [linkOpen, setLinkOpen] = useState(false);
   const [linkUrl, setLinkUrl] = useState("");
+  const [imageOpen, setImageOpen] = useState(false);
+  const [picked, setPicked] = useState<Media | null>(null);
+  const [imageAlt, setImageAlt] = useState("");
   const cb = useRef(props);
   cb.current = props;
 
@@ -76,6 +80,16 @@ export function RichTextField(props: Props) {
     setLinkOpen(false);
   };
 
+  // An image from the media library, at the cursor, with its alt text (the library's, editable here).
+  const insertImage = (e: Event) => {
+    e.preventDefault();
+    if (!r || !picked) return;
+    r.insertImage({ src: picked.url, alt: imageAlt.trim(), width: picked.width, height: picked.height });
+    setImageOpen(false);
+    setPicked(null);
+    setImageAlt("");
+  };
+
   return (
     <div class="richtext" aria-labelledby={props.labelledBy} role="group">
       <div class="toolbar" role="toolbar" aria-label="Formatting" aria-controls="ed-body">
@@ -86,7 +100,25 @@ export function RichTextField(props: Props) {
         <button type="button" aria-label="Link" title="Link" aria-pressed={r ? r.editor.isActive("link") : false} aria-expanded={linkOpen}
           disabled={!ready || !props.editable}
           onClick={() => { setLinkUrl(r?.editor.getAttributes("link").href ?? ""); setLinkOpen((o) => !o); }}>Link</button>
+        <button type="button" aria-label="Image from the media library" title="Image from the media library" aria-expanded={imageOpen}
+          disabled={!ready || !props.editable} onMouseDown={(e) => e.preventDefault()}
+          onClick={() => setImageOpen((o) => !o)}>Image</button>
       </div>
+      {imageOpen && (
+        <form class="imageform" onSubmit={insertImage} aria-label="Insert an image"
+          onKeyDown={(e) => { if (e.key === "Escape") { setImageOpen(false); r?.editor.commands.focus(); } }}>
+          <MediaPicker label="Images to insert" selected={picked?.id ?? null} testId="body-image-picker"
+            onPick={(m) => { setPicked(m); setImageAlt(m.alt); }} />
+          <div class="row">
+            <div class="field">
+              <label for="ed-image-alt">Alt text of the image in the body</label>
+              <input id="ed-image-alt" required value={imageAlt} disabled={!picked} maxLength={500} onInput={(e) => setImageAlt(e.currentTarget.value)} />
+            </div>
+            <button type="submit" class="align-end" disabled={!picked}>Insert image</button>
+            <button type="button" class="align-end" onClick={() => { setImageOpen(false); r?.editor.commands.focus(); }}>Cancel</button>
+          </div>
+        </form>
+      )}
       {linkOpen && (
         <form class="linkform" onSubmit={applyLink}>
           <label for="ed-link-url">Link address (empty removes the link)</label>
