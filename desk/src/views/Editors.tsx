@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { unwrap, type Schemas } from "@dateline/client";
 import { dateline, describe, type Editor } from "../api.ts";
+import "./admin.css";
 
 type Role = Schemas["Role"];
 const ROLES: { role: Role; label: string }[] = [
@@ -14,6 +15,7 @@ export function Editors({ me }: { me: Editor }) {
   const [editors, setEditors] = useState<Editor[] | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [form, setForm] = useState({ name: "", email: "", password: "", role: "WRITER" as Role });
+  const [showPassword, setShowPassword] = useState(false);
 
   const load = async () => {
     try {
@@ -47,7 +49,8 @@ export function Editors({ me }: { me: Editor }) {
       const created = await unwrap(dateline.api.POST("/api/v1/admin/editors", { body: form }));
       setEditors((list) => [...(list ?? []), created]);
       setForm({ name: "", email: "", password: "", role: "WRITER" });
-      setMessage({ ok: true, text: `${created.name} can sign in now.` });
+      setShowPassword(false);
+      setMessage({ ok: true, text: `${created.name} can sign in now as ${created.email} with the first password; pass it on privately.` });
     } catch (err) {
       setMessage({ ok: false, text: describe(err) });
     }
@@ -93,9 +96,13 @@ export function Editors({ me }: { me: Editor }) {
         <label for="ne-email">Email</label>
         <input id="ne-email" type="email" required autocomplete="off" value={form.email} onInput={(e) => setForm({ ...form, email: e.currentTarget.value })} />
         <label for="ne-password">First password</label>
-        <input id="ne-password" type="password" required minLength={12} autocomplete="new-password" aria-describedby="ne-password-hint"
+        <input id="ne-password" type={(showPassword ? "text" : "password") as "password"} required minLength={12} autocomplete="new-password" aria-describedby="ne-password-hint"
           value={form.password} onInput={(e) => setForm({ ...form, password: e.currentTarget.value })} />
-        <p id="ne-password-hint" class="hint">At least 12 characters; they change it under Password.</p>
+        <p id="ne-password-hint" class="hint">At least 12 characters; they change it under Password. The API has no invitation email: pass it on yourself.</p>
+        <div class="password-tools">
+          <button type="button" onClick={() => { setForm({ ...form, password: suggestPassword() }); setShowPassword(true); }}>Suggest a password</button>
+          <button type="button" aria-pressed={showPassword} onClick={() => setShowPassword(!showPassword)}>Show password</button>
+        </div>
         <label for="ne-role">Role</label>
         <select id="ne-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}>
           {ROLES.map((r) => <option key={r.role} value={r.role}>{r.label}</option>)}
@@ -104,4 +111,17 @@ export function Editors({ me }: { me: Editor }) {
       </form>
     </section>
   );
+}
+
+/** 20 characters from a 57-letter alphabet without look-alikes (about 116 bits), from the browser's CSPRNG. */
+function suggestPassword(): string {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  const out: string[] = [];
+  const bytes = new Uint8Array(64);
+  while (out.length < 20) {
+    crypto.getRandomValues(bytes);
+    // Rejection sampling keeps every letter equally likely.
+    for (const b of bytes) if (b < 228 && out.length < 20) out.push(alphabet[b % 57]);
+  }
+  return out.join("");
 }
