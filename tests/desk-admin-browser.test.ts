@@ -265,7 +265,7 @@ describe("the desk's admin pages and comment moderation in Chromium", { skip: br
     await page.getByText("Queued 3 keys for HTTP endpoint in 1 request (hard purge).").waitFor();
     const row = page.getByTestId("purge").filter({ hasText: "tag:night-market" });
     await row.filter({ hasText: "done" }).waitFor({ timeout: 15_000 });
-    assert.match(await row.innerText(), /article:42[\s\S]*tag:night-market[\s\S]*HTTP endpoint[\s\S]*done\s+1\s+HTTP 200/);
+    assert.match(await row.innerText(), /article:42[\s\S]*tag:night-market[\s\S]*HTTP endpoint, hard[\s\S]*done\s+1\s+HTTP 200/);
     const sent = cdn.received.find((r) => r.body.includes("tag:night-market"));
     assert.ok(sent);
     assert.deepEqual(JSON.parse(sent.body), { keys: ["article:42", "front:world", "tag:night-market"], soft: false });
@@ -352,6 +352,12 @@ describe("the desk's admin pages and comment moderation in Chromium", { skip: br
     const audit = await t.get(`/api/v1/admin/audit?action=comment.moderate&actor=${t.editor.id}`, { token: t.admin.token });
     assert.equal(audit.body.data.filter((e: { details: { bulk?: boolean } | null }) => e.details?.bulk).length, 2);
 
+    // The keyboard stays in the queue: on the remaining comment's checkbox, which Space toggles.
+    await until(async () => (await page.evaluate("document.activeElement.id")) === `sel-${junk.body.id}`, "the focus is on the next comment");
+    await page.keyboard.press("Space");
+    assert.equal(await page.getByTestId("selected-count").innerText(), "1 selected");
+    await page.keyboard.press("Space");
+    assert.equal(await page.getByTestId("selected-count").innerText(), "0 selected");
     // Select all on the page, then spam: the queue is empty and the Spam tab has it.
     await page.getByLabel(/^Select all 1 shown/).check();
     assert.equal(await page.getByTestId("selected-count").innerText(), "1 selected");

@@ -36,6 +36,13 @@ export function Comments() {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const generation = useRef(0);
   const selectAll = useRef<HTMLInputElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // The focused button goes away with its comment: keep the keyboard in the queue (next comment, else the heading).
+  const refocus = (nextId: number | undefined) => setTimeout(() => {
+    const next = nextId !== undefined ? document.getElementById(`sel-${nextId}`) : null;
+    (next ?? selectAll.current ?? heading.current)?.focus();
+  }, 0);
 
   const load = async (after: string | null) => {
     const gen = ++generation.current;
@@ -67,8 +74,10 @@ export function Comments() {
     setBusy(true);
     try {
       await unwrap(dateline.api.PATCH("/api/v1/admin/comments/{id}", { params: { path: { id: c.id } }, body: { status: d.status } }));
+      const at = items.findIndex((x) => x.id === c.id);
       setItems((prev) => prev.filter((x) => x.id !== c.id));
       toggle(c.id, false);
+      refocus((items[at + 1] ?? items[at - 1])?.id);
       setMessage({ ok: true, text: `${d.done}: the comment by ${c.name} on “${c.article.headline}”.` });
     } catch (err) {
       setMessage({ ok: false, text: describe(err) });
@@ -93,6 +102,7 @@ export function Comments() {
       setItems((prev) => prev.filter((x) => !done.has(x.id)));
       setSelected(new Set());
       setMessage({ ok: true, text: `${d.done}: ${updated} ${updated === 1 ? "comment" : "comments"}.` });
+      refocus(items.find((x) => !done.has(x.id))?.id);
     } catch (err) {
       // A comment deleted meanwhile fails the whole call (404 naming it): show the queue as it is now.
       setMessage({ ok: false, text: describe(err) });
@@ -108,7 +118,7 @@ export function Comments() {
 
   return (
     <section class="admin">
-      <h1 tabIndex={-1}>Comments</h1>
+      <h1 tabIndex={-1} ref={heading}>Comments</h1>
       <div class="tabs" role="group" aria-label="Comment status">
         {TABS.map((t) => (
           <button type="button" key={t.status} aria-pressed={status === t.status} onClick={() => { setLoading(true); setStatus(t.status); }}>{t.label}</button>

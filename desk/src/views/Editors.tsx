@@ -50,7 +50,7 @@ export function Editors({ me }: { me: Editor }) {
       setEditors((list) => [...(list ?? []), created]);
       setForm({ name: "", email: "", password: "", role: "WRITER" });
       setShowPassword(false);
-      setMessage({ ok: true, text: `${created.name} can sign in now as ${created.email} with the first password; pass it on privately.` });
+      setMessage({ ok: true, text: `${created.name} can sign in now. Pass on the first password privately; they sign in as ${created.email}.` });
     } catch (err) {
       setMessage({ ok: false, text: describe(err) });
     }

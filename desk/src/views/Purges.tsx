@@ -97,7 +97,7 @@ export function Purges({ me }: { me: Editor }) {
       </p>
       {message && <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>{message.text}</p>}
 
-      <form class="card" onSubmit={submit} aria-labelledby="purge-now">
+      <form class="card narrow" onSubmit={submit} aria-labelledby="purge-now">
         <h2 id="purge-now">Purge now</h2>
         <label for="purge-keys">Surrogate keys</label>
         <textarea id="purge-keys" rows={3} value={keys} aria-describedby="purge-keys-hint" aria-invalid={keyError ? "true" : undefined}
@@ -142,7 +142,7 @@ export function Purges({ me }: { me: Editor }) {
                 <tr key={p.id} data-testid="purge">
                   <td class="small"><time dateTime={p.createdAt}>{formatTime(p.createdAt)}</time></td>
                   <td><ul class="keys">{p.keys.map((k) => <li key={k}><code>{k}</code></li>)}</ul></td>
-                  <td>{PROVIDERS[p.provider]}{p.soft ? " (soft)" : ""}</td>
+                  <td>{PROVIDERS[p.provider]}, {p.soft ? "soft" : "hard"}</td>
                   <td><span class={`state ${p.status}`}>{p.status}</span></td>
                   <td>{p.attempts}</td>
                   <td class="small">

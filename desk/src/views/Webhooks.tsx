@@ -172,14 +172,17 @@ function EndpointForm({ endpoint, sections, onSaved, onCancel }: {
   const submit = async (ev: Event) => {
     ev.preventDefault();
     setError("");
-    const events = [...form.events];
+    // What a checked family or "*" already covers is not sent again.
+    const events: Pattern[] = form.events.has("*")
+      ? ["*"]
+      : [...form.events].filter((p) => !FAMILIES.some((f) => f.types.includes(p) && form.events.has(f.family)));
     if (!events.length) { setError("Choose at least one event."); return; }
     const sectionId = form.sectionId ? Number(form.sectionId) : null;
     setSaving(true);
     try {
       if (!endpoint) {
         onSaved(await unwrap(dateline.api.POST("/api/v1/admin/webhooks", {
-          body: { url: form.url.trim(), events, sectionId, description: form.description.trim(), active: form.active },
+          body: { url: form.url.trim(), events, sectionId, active: form.active, ...(form.description.trim() ? { description: form.description.trim() } : {}) },
         })));
       } else {
         const body: Schemas["WebhookUpdate"] = {};
