@@ -94,9 +94,17 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
     await page.getByRole("button", { name: `Remove: ${market.headline}` }).waitFor({ state: "detached" });
     await orderIs([buses.id, park.id], "the market story was removed");
 
+    // A headline of the collection's own for one story, set from the keyboard.
+    await page.getByRole("button", { name: `Change headline: ${park.headline}` }).click();
+    await page.getByLabel("Headline on this list", { exact: true }).fill("Lanterns light up the park");
+    await page.keyboard.press("Enter");
+    await page.getByRole("status").filter({ hasText: "Headline on this list: Lanterns light up the park." }).waitFor();
+    await page.getByRole("button", { name: "Change headline: Lanterns light up the park" }).and(page.locator(":focus")).waitFor();
+
     const pub = await t.get("/api/v1/collections/weekend-picks");
     assert.equal(pub.status, 200);
     assert.deepEqual(pub.body.items.map((i: { slug: string }) => i.slug), [buses.slug, park.slug]);
+    assert.deepEqual(pub.body.items.map((i: { headline: string }) => i.headline), [buses.headline, "Lanterns light up the park"]);
     await assertAccessible(page, "the reordered collection");
     await tab.screenshot("desk-collection");
     assertNoConsoleErrors(tab);
@@ -202,6 +210,14 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
     await edit.getByLabel("Name").fill("Harbour and ports");
     await edit.getByLabel("Parent section").selectOption("");
     await assertAccessible(page, "a section's edit form");
+    // Someone else changes it meanwhile: the save meets a 412, the tree reloads and what was typed stays.
+    const harbourId = (await t.get("/api/v1/admin/sections", { token: t.admin.token })).body.data.find((s: { slug: string }) => s.slug === "harbour").id;
+    const other = await t.patch(`/api/v1/admin/sections/${harbourId}`, { description: "Ferries and docks." },
+      { token: t.admin.token, headers: await t.ifMatch(`/api/v1/admin/sections/${harbourId}`) });
+    assert.equal(other.status, 200);
+    await edit.getByRole("button", { name: "Save section" }).click();
+    await edit.getByRole("alert").filter({ hasText: "Someone else changed Harbour" }).waitFor();
+    assert.equal(await edit.getByLabel("Name").inputValue(), "Harbour and ports");
     await edit.getByRole("button", { name: "Save section" }).click();
     await page.getByRole("status").filter({ hasText: "Saved the section Harbour and ports." }).waitFor();
     await page.getByTestId("section-tree").locator(":scope > li[data-testid='section-harbour']").waitFor();
@@ -216,7 +232,7 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
     await page.getByRole("button", { name: "Delete City" }).click();
     await page.getByRole("alert").filter({ hasText: /^City: / }).waitFor();
     assert.equal((await t.get("/api/v1/sections/city")).status, 200);
-    assertNoConsoleErrors(tab, [409]);
+    assertNoConsoleErrors(tab, [409, 412]);
     pages.splice(pages.indexOf(tab), 1);
   });
 

@@ -110,6 +110,7 @@ function CollectionPage({ id }: { id: number }) {
   const [form, setForm] = useState({ name: "", slug: "" });
   const [q, setQ] = useState("");
   const [results, setResults] = useState<Article[] | null>(null);
+  const [editing, setEditing] = useState<{ itemId: number; headline: string } | null>(null);
   const saving = useRef<Promise<unknown>>(Promise.resolve());
 
   const adopt = (c: Collection, tag?: string | null) => {
@@ -176,6 +177,18 @@ function CollectionPage({ id }: { id: number }) {
       () => dateline.api.POST("/api/v1/admin/collections/{id}/items", { params: { path: { id } }, body: { articleId: a.id } }),
       `Added: ${a.headline}.`);
     focusSoon(() => document.querySelector<HTMLElement>("ul.results button") ?? document.getElementById("col-q"));
+  };
+
+  // The headline readers see in this collection's box; empty gives the story's own back.
+  const saveHeadline = async (e: Event, item: Item) => {
+    e.preventDefault();
+    if (!editing) return;
+    const headline = editing.headline.trim() || null;
+    setEditing(null);
+    await change(
+      () => dateline.api.PATCH("/api/v1/admin/collections/{id}/items/{itemId}", { params: { path: { id, itemId: item.id } }, body: { headline } }),
+      headline ? `Headline on this list: ${headline}.` : `Headline on this list: the story's own (${item.article.headline}).`);
+    focusSoon(() => document.querySelector<HTMLElement>(`[data-key="${item.id}"] .headline-button`));
   };
 
   const search = async (e: Event) => {
@@ -257,10 +270,29 @@ function CollectionPage({ id }: { id: number }) {
                   {" "}<span class={`status s-${i.article.status.toLowerCase()}`}>{STATUS_LABELS[i.article.status]}</span>
                   {i.article.trashed && <span class="tag">In the trash</span>}
                   {(i.article.status !== "PUBLISHED" || i.article.trashed) && <span class="muted small"> not shown to readers</span>}
+                  {editing?.itemId === i.id && (
+                    <form class="headline-form" onSubmit={(e) => saveHeadline(e, i)}>
+                      <label for={`hl-${i.id}`}>Headline on this list</label>
+                      <div class="row">
+                        <input id={`hl-${i.id}`} maxLength={300} aria-describedby={`hl-${i.id}-hint`} value={editing.headline}
+                          onInput={(e) => setEditing({ itemId: i.id, headline: e.currentTarget.value })}
+                          onKeyDown={(e) => { if (e.key === "Escape") { setEditing(null); focusSoon(() => document.querySelector<HTMLElement>(`[data-key="${i.id}"] .headline-button`)); } }} />
+                        <button type="submit" class="primary">Save headline</button>
+                        <button type="button" onClick={() => setEditing(null)}>Cancel</button>
+                      </div>
+                      <p id={`hl-${i.id}-hint`} class="hint">Empty: the story's own headline ({i.article.headline}).</p>
+                    </form>
+                  )}
                 </>
               )}
               onMove={reorder}
-              actions={(i) => <button type="button" aria-label={`Remove: ${headlineOf(i)}`} onClick={() => remove(i)}>Remove</button>} />
+              actions={(i) => (
+                <>
+                  <button type="button" class="headline-button" aria-label={`Change headline: ${headlineOf(i)}`} aria-expanded={editing?.itemId === i.id}
+                    onClick={() => { setEditing(editing?.itemId === i.id ? null : { itemId: i.id, headline: i.headline ?? "" }); focusSoon(() => document.getElementById(`hl-${i.id}`)); }}>Headline</button>
+                  <button type="button" aria-label={`Remove: ${headlineOf(i)}`} onClick={() => remove(i)}>Remove</button>
+                </>
+              )} />
           )}
 
           <form onSubmit={search} class="inline-search" role="search" aria-label="Stories to add">
