@@ -133,5 +133,9 @@ export function loadSections(): Promise<Section[]> {
   });
   return sectionsPromise;
 }
+/** After a section is created, changed or deleted: the next loadSections() reads them again. */
+export function forgetSections(): void {
+  sectionsPromise = null;
+}
 
 export { formatTime } from "./time.ts";

@@ -1098,7 +1098,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List every entry of an article, newest first (drafts' too)
+         * @description Any role that may read the article (`404` otherwise). Unlike the public list, the article may be
+         *     in any status (entries are often prepared before a live page is published), and deleted entries
+         *     are listed too by default, as tombstones (`deleted: true`, empty `body`, `title` `null`):
+         *     `deleted=exclude` leaves them out, `deleted=only` lists only them. Pinned and key entries are
+         *     flagged, not moved: the order is by entry id, newest first, and `meta.nextCursor` pages back.
+         *     An article that is no longer `LIVE` keeps its entries and lists them. Never cached.
+         */
+        get: operations["listAdminLiveEntries"];
         put?: never;
         /**
          * Post an entry to a live article
@@ -1255,6 +1264,29 @@ export interface paths {
          * @description EDITOR or ADMIN. A comment cannot be set back to `PENDING`.
          */
         patch: operations["moderateComment"];
+        trace?: never;
+    };
+    "/api/v1/admin/editor-directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the active editors to credit
+         * @description Any signed-in editor (WRITER, EDITOR, ADMIN): the active accounts an article may credit as its desk
+         *     editors (`editors` on `ArticleCreate`/`ArticleUpdate`), with their id, name and role only. Ordered by
+         *     id ascending. Deactivated accounts, emails and account details stay behind `GET /api/v1/admin/editors`
+         *     (ADMIN).
+         */
+        get: operations["listEditorDirectory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/admin/editors": {
@@ -2635,6 +2667,51 @@ export interface components {
             readonly createdAt: components["schemas"]["Timestamp"];
             readonly updatedAt: components["schemas"]["Timestamp"];
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": 42,
+         *           "articleId": 7,
+         *           "title": "Polls close",
+         *           "body": "<p>Counting has begun in all twelve districts.</p>",
+         *           "keyEvent": true,
+         *           "pinned": false,
+         *           "author": {
+         *             "id": 2,
+         *             "name": "Liu Fang"
+         *           },
+         *           "version": 1,
+         *           "deleted": false,
+         *           "createdAt": "2013-06-08T12:00:05.000Z",
+         *           "updatedAt": "2013-06-08T12:00:05.000Z"
+         *         },
+         *         {
+         *           "id": 41,
+         *           "articleId": 7,
+         *           "title": null,
+         *           "body": "",
+         *           "keyEvent": false,
+         *           "pinned": false,
+         *           "author": {
+         *             "id": 3,
+         *             "name": "Chen Yuting"
+         *           },
+         *           "version": 2,
+         *           "deleted": true,
+         *           "createdAt": "2013-06-08T11:40:00.000Z",
+         *           "updatedAt": "2013-06-08T11:42:30.000Z"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "nextCursor": "eyJpZCI6NDF9"
+         *       }
+         *     }
+         */
+        AdminLiveEntryList: {
+            data: components["schemas"]["AdminLiveEntry"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         PublicLiveEntry: {
             id: components["schemas"]["Id"];
             title: string | null;
@@ -3915,7 +3992,7 @@ export interface components {
             kind?: components["schemas"]["ArticleKind"];
             /** @description Slug of an existing section. */
             section: components["schemas"]["Slug"];
-            /** @description Ids of the credited desk editors, in credit order. */
+            /** @description Ids of the credited desk editors, in credit order (any role finds them with `GET /api/v1/admin/editor-directory`). */
             editors?: components["schemas"]["Id"][];
             /** @description Ids of "We Recommend" articles, in order. */
             related?: components["schemas"]["Id"][];
@@ -4417,7 +4494,14 @@ export interface components {
          *       "name": "Visitor",
          *       "body": "Looking forward to the follow-up on the museum exhibitions.",
          *       "status": "APPROVED",
-         *       "parentId": null,
+         *       "parentId": 3,
+         *       "parent": {
+         *         "id": 3,
+         *         "name": "Harbour resident",
+         *         "body": "Will the exhibitions travel to the coast as well?",
+         *         "status": "APPROVED",
+         *         "createdAt": "2013-06-08T10:02:00.000Z"
+         *       },
          *       "createdAt": "2013-06-08T11:20:00.000Z",
          *       "updatedAt": "2013-06-08T12:05:43.000Z",
          *       "article": {
@@ -4434,6 +4518,14 @@ export interface components {
             status: components["schemas"]["CommentStatus"];
             /** @description Id of the comment this replies to; `null` for a top-level comment. */
             parentId: number | null;
+            /** @description The comment this replies to (any status), so a reply can be moderated in context; `null` for a top-level comment. */
+            parent: {
+                id: number;
+                name: string;
+                body: string;
+                status: components["schemas"]["CommentStatus"];
+                createdAt: components["schemas"]["Timestamp"];
+            } | null;
             readonly createdAt: components["schemas"]["Timestamp"];
             readonly updatedAt: components["schemas"]["Timestamp"];
             article: {
@@ -4511,6 +4603,34 @@ export interface components {
          */
         EditorList: {
             data: components["schemas"]["Editor"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": 2,
+         *           "name": "Liu Fang",
+         *           "role": "EDITOR"
+         *         },
+         *         {
+         *           "id": 3,
+         *           "name": "Zhao Min",
+         *           "role": "EDITOR"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "nextCursor": null
+         *       }
+         *     }
+         */
+        EditorDirectory: {
+            /** @description Active editors, by id. */
+            data: {
+                id: number;
+                name: string;
+                role: components["schemas"]["Role"];
+            }[];
             meta: components["schemas"]["PageMeta"];
         };
         /**
@@ -7784,6 +7904,43 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listAdminLiveEntries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Deleted entries: `include` them (the default), `exclude` them, or list `only` them.
+                 * @example exclude
+                 */
+                deleted?: "include" | "exclude" | "only";
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from `meta.nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The `id` answered when the resource was created or listed. */
+                id: components["parameters"]["IdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLiveEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     createLiveEntry: {
         parameters: {
             query?: never;
@@ -8193,6 +8350,36 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEditorDirectory: {
+        parameters: {
+            query?: {
+                /** @description Only editors with this role. */
+                role?: components["schemas"]["Role"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from `meta.nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of active editors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorDirectory"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
