@@ -68,7 +68,7 @@ describe("the desk's live entries and history diff in Chromium", { skip: browser
     // Edit the first entry: new text and pinned.
     await panel.getByRole("button", { name: /^Edit entry “Water levels rose/ }).click();
     const edit = panel.getByRole("form", { name: /^Edit entry/ });
-    assert.equal(await edit.getByLabel("Entry text").evaluate((el) => el === document.activeElement), true, "the text box takes the focus");
+    await until(async () => /^le-edit-\d+-text$/.test(await page.evaluate("document.activeElement.id") as string), "the text box takes the focus");
     await edit.getByLabel(/Entry headline/).fill("River peaks");
     await edit.getByLabel("Entry text").fill("Water levels peaked overnight at the northern gauge.\n\nCrews are checking the levees.");
     await edit.getByLabel("Pinned to the top").check();
@@ -151,7 +151,7 @@ describe("the desk's live entries and history diff in Chromium", { skip: browser
     await inline.getByRole("button", { name: "Side by side" }).click();
     const dialog = page.getByRole("dialog", { name: "Revision #1 compared" });
     await dialog.waitFor();
-    assert.equal(await dialog.evaluate((el) => el.matches(":modal")), true, "a modal dialog: the rest of the page is inert");
+    assert.equal(await page.evaluate("document.querySelector('dialog.compare-dialog').matches(':modal')"), true, "a modal dialog: the rest of the page is inert");
     const body = dialog.locator('tr[data-field="body"]');
     const [left, right] = [body.locator("td").nth(0), body.locator("td").nth(1)];
     assert.deepEqual(await left.locator("del").allInnerTexts(), ["Monday", "light"]);
@@ -163,8 +163,9 @@ describe("the desk's live entries and history diff in Chromium", { skip: browser
     assert.match(await right.innerText(), /The harbour bridge reopened on Tuesday after six weeks of repairs\./);
     assert.deepEqual(await dialog.locator("thead th").allInnerTexts(), ["Field", "Revision #1", "Current version (#2)"]);
     // Not colour alone: struck through and underlined.
-    assert.match(await left.locator("del").first().evaluate((el) => getComputedStyle(el).textDecorationLine), /line-through/);
-    assert.match(await right.locator("ins").first().evaluate((el) => getComputedStyle(el).textDecorationLine), /underline/);
+    const decoration = (sel: string) => page.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(sel)})).textDecorationLine`) as Promise<string>;
+    assert.match(await decoration('dialog tr[data-field="body"] td del'), /line-through/);
+    assert.match(await decoration('dialog tr[data-field="body"] td ins'), /underline/);
     await tab.screenshot("desk-history-diff", { fullPage: false });
     await assertAccessible(page, "the side-by-side comparison");
 
@@ -178,7 +179,7 @@ describe("the desk's live entries and history diff in Chromium", { skip: browser
     // Escape closes the dialog and gives the focus back.
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
-    assert.equal(await inline.getByRole("button", { name: "Side by side" }).evaluate((el) => el === document.activeElement), true);
+    await until(async () => await page.evaluate("document.activeElement.textContent") === "Side by side", "the focus is back on the button that opened it");
 
     // At tablet width the columns still sit side by side.
     await page.setViewportSize(TABLET.viewport);
