@@ -40,6 +40,9 @@ type SaveState = { state: "idle" | "saving" } | { state: "saved"; at: Date } | {
 const HEARTBEAT_MS = 60_000;
 const AUTOSAVE_MS = 1500;
 
+/** As the server's LOCKED_FOR_WRITERS (src/articles/service.ts). */
+const LOCKED_FOR_WRITERS: readonly string[] = ["SCHEDULED", "PUBLISHED", "ARCHIVED", "WITHDRAWN"];
+
 export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   const [article, setArticle] = useState<Article | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -89,6 +92,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   }, [id]);
 
   // --- the edit lock: taken on open, renewed every minute, released on leaving ---
+  const readOnlyForMe = (a: Article) => me.role === "WRITER" && (a.author.id !== me.id || LOCKED_FOR_WRITERS.includes(a.status));
   const takeLock = async (force = false): Promise<void> => {
     const r = await dateline.api.POST("/api/v1/admin/articles/{id}/lock", {
       params: { path: { id }, ...(force ? { query: { force: "true" as const } } : {}) },
@@ -107,12 +111,12 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   };
   const trashed = !!article?.deletedAt;
   useEffect(() => {
-    if (!article || trashed) return;
+    if (!article || trashed || readOnlyForMe(article)) return;
     void takeLock();
     return () => {
       void dateline.api.DELETE("/api/v1/admin/articles/{id}/lock", { params: { path: { id } } }).catch(() => {});
     };
-  }, [article?.id, trashed]);
+  }, [article?.id, trashed, article ? readOnlyForMe(article) : true]);
   useEffect(() => {
     if (lock.state !== "mine") return;
     const timer = setInterval(() => { void takeLock(); }, HEARTBEAT_MS);
@@ -133,8 +137,11 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     return () => { removeEventListener("beforeunload", onBeforeUnload); setLeaveGuard(null); };
   }, [dirty]);
 
-  const writerLocked = me.role === "WRITER" && article !== null && ["SCHEDULED", "PUBLISHED", "ARCHIVED", "WITHDRAWN"].includes(article.status);
-  const editable = !!article && !trashed && !writerLocked && lock.state !== "other" && lock.state !== "lost" && lock.state !== "readonly" && !conflict;
+  // The server's rule (assertCanEdit): a WRITER changes only their own articles, and only until they are
+  // scheduled or published. Such an article opens read-only and asks for no edit lock.
+  const writerLocked = me.role === "WRITER" && article !== null && LOCKED_FOR_WRITERS.includes(article.status);
+  const notTheirs = me.role === "WRITER" && article !== null && article.author.id !== me.id;
+  const editable = !!article && !trashed && !writerLocked && !notTheirs && lock.state !== "other" && lock.state !== "lost" && lock.state !== "readonly" && !conflict;
 
   // --- saving ---
   const doSave = async (): Promise<boolean> => {
@@ -355,6 +362,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
         </div>
       )}
       {article.reviewNote && status === "DRAFT" && <div class="banner info"><strong>Returned with a note:</strong> {article.reviewNote}</div>}
+      {notTheirs && !writerLocked && <div class="banner info">This article is {article.author.name}'s: you can read it; its writer or an editor can change it.</div>}
       {writerLocked && <div class="banner info">This article is {STATUS_LABELS[status].toLowerCase()}: an editor can change it.</div>}
       {article.warnings.length > 0 && <ul class="banner info">{article.warnings.map((w) => <li key={w.code}>{w.message}</li>)}</ul>}
 
