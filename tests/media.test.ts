@@ -6,7 +6,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import request from "supertest";
-import { startTestApp, type TestApp, type TestResponse } from "./support/harness.ts";
+import { makeArticle, startTestApp, type TestApp, type TestResponse } from "./support/harness.ts";
 import { assertMatchesSpec } from "./support/contract.ts";
 import { uploadMedia } from "../src/media/service.ts";
 import { localDiskStorage } from "../src/media/storage.ts";
@@ -442,6 +442,40 @@ describe("media uploads", () => {
 
     await t.db.prisma.article.update({ where: { id: article.id }, data: { leadImageId: null } });
     assert.equal((await t.del(`/api/v1/admin/media/${lead.body.id}`, { token: t.admin.token })).status, 204);
+  });
+
+  it("answers 409 for a picture placed in an article body or a live entry, and 204 once it is taken out", async () => {
+    await t.db.prisma.section.upsert({ where: { slug: "media-world" }, update: {}, create: { slug: "media-world", name: "World" } });
+    const inBody = await upload(t, png(4, 3));
+    // Through the editor API, as the desk's Image button writes it: the sanitizer keeps the picture.
+    const made = await makeArticle(t, { headline: "A picture in the text", section: "media-world",
+      body: `<p>Before.</p><img src="${inBody.body.url}" alt="A ferry"><p>After.</p>` });
+    const id = made.id as number;
+    assert.ok(made.body.includes(`src="${inBody.body.url}"`), made.body);
+    const refused = await t.del(`/api/v1/admin/media/${inBody.body.id}`, { token: t.editor.token });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.type, "urn:dateline:problem:in-use");
+    assert.match(refused.body.detail, /a picture in 1 article body/);
+    assert.ok(fs.existsSync(fileOf(t, inBody.body.url)));
+    // In the trash it still counts (the article may be restored).
+    const before = await t.get(`/api/v1/admin/articles/${id}`, { token: t.editor.token });
+    assert.equal((await t.del(`/api/v1/admin/articles/${id}`, { token: t.editor.token, headers: { "if-match": before.headers.etag! } })).status, 204);
+    assert.equal((await t.del(`/api/v1/admin/media/${inBody.body.id}`, { token: t.editor.token })).status, 409);
+    assert.equal((await t.post(`/api/v1/admin/articles/${id}/restore`, undefined, { token: t.editor.token })).status, 200);
+    const current = await t.get(`/api/v1/admin/articles/${id}`, { token: t.editor.token });
+    const cleared = await t.patch(`/api/v1/admin/articles/${id}`, { body: "<p>No picture now.</p>" },
+      { token: t.editor.token, headers: { "if-match": current.headers.etag! } });
+    assert.equal(cleared.status, 200);
+
+    // A live entry's body holds it too (straight to the database: entries are another suite's subject).
+    const entry = await t.db.prisma.liveEntry.create({ data: { articleId: id, body: `<p><img src="${inBody.body.url}" alt=""></p>` } });
+    const refusedByEntry = await t.del(`/api/v1/admin/media/${inBody.body.id}`, { token: t.editor.token });
+    assert.equal(refusedByEntry.status, 409);
+    assert.match(refusedByEntry.body.detail, /a picture in 1 live entry/);
+    await t.db.prisma.liveEntry.delete({ where: { id: entry.id } });
+
+    assert.equal((await t.del(`/api/v1/admin/media/${inBody.body.id}`, { token: t.editor.token })).status, 204);
+    assert.equal(fs.existsSync(fileOf(t, inBody.body.url)), false);
   });
 
   it("answers 404 problems for traversal attempts and unknown keys", async () => {

@@ -117,16 +117,26 @@ export async function deleteMedia(
     // check takes a share lock on the row) either finish before the usage
     // count below, or fail after the delete: an article never silently
     // loses its lead image.
-    const locked = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Media" WHERE id = ${id} FOR UPDATE`;
+    const locked = await tx.$queryRaw<{ storageKey: string }[]>`SELECT "storageKey" FROM "Media" WHERE id = ${id} FOR UPDATE`;
     if (!locked.length) throw notFound("Media");
     const lead = await tx.article.count({ where: { leadImageId: id } });
     const gallery = await tx.galleryItem.count({ where: { mediaId: id } });
     const collections = await tx.collectionItem.count({ where: { imageId: id } });
-    if (lead + gallery + collections > 0) {
+    // Pictures placed in a body (the desk's Image button) are <img src=".../media/<storageKey>">, under
+    // this server's /media or MEDIA_BASE_URL: found by the key, which is unique, in article bodies (the
+    // trash included) and live entries. A scan, but deleting media is rare and done by hand. Old
+    // revisions are not searched: restoring one may bring back a picture since deleted.
+    const needle = `/media/${locked[0]!.storageKey}`;
+    const [{ bodies, entries }] = await tx.$queryRaw<{ bodies: number; entries: number }[]>`
+      SELECT (SELECT count(*)::int FROM "Article" WHERE strpos(body, ${needle}) > 0) AS bodies,
+             (SELECT count(*)::int FROM "LiveEntry" WHERE strpos(body, ${needle}) > 0) AS entries`;
+    if (lead + gallery + collections + bodies + entries > 0) {
       const uses = [
         lead && `${lead} article lead image(s)`,
         gallery && `${gallery} gallery item(s)`,
         collections && `${collections} collection item(s)`,
+        bodies && `a picture in ${bodies} article bod${bodies === 1 ? "y" : "ies"}`,
+        entries && `a picture in ${entries} live entr${entries === 1 ? "y" : "ies"}`,
       ].filter(Boolean);
       throw conflict(`The image is still used as ${uses.join(", ")}.`, "in-use");
     }
