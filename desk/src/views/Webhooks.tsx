@@ -436,7 +436,7 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
               {items.map((d) => (
                 <Fragment key={d.id}>
                   <tr data-testid="delivery">
-                    <td><code>{d.type}</code><br /><span class="small muted">{d.eventId}</span></td>
+                    <td><code>{d.type}</code><br /><span class="small muted event-id">{d.eventId}</span></td>
                     <td><span class={`state ${d.status}`}>{d.status}</span></td>
                     <td>{d.attempts}</td>
                     <td>
@@ -449,7 +449,7 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
                       {!d.deliveredAt && d.nextAttemptAt && <>Next attempt <time dateTime={d.nextAttemptAt}>{formatTime(d.nextAttemptAt)}</time></>}
                       {!d.deliveredAt && !d.nextAttemptAt && <>Event of <time dateTime={d.occurredAt}>{formatTime(d.occurredAt)}</time></>}
                     </td>
-                    <td>
+                    <td class="row-actions">
                       <button type="button" aria-expanded={open === d.id} aria-label={`Payload of ${d.eventId}`} onClick={() => setOpen(open === d.id ? null : d.id)}>Payload</button>{" "}
                       <button type="button" aria-label={`Redeliver ${d.eventId}`} onClick={() => redeliver(d)}>Redeliver</button>
                     </td>
