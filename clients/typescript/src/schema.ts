@@ -1661,7 +1661,9 @@ export interface paths {
         /**
          * Delete an image and its file
          * @description EDITOR or ADMIN. An image still used as an article's lead image (including articles in the trash), in
-         *     a gallery or by a collection item is a `409` (`in-use`).
+         *     a gallery, by a collection item, or as a picture in an article's body (the trash included) or a live
+         *     entry's body (its `/media/<key>` URL) is a `409` (`in-use`), naming the uses. Old revisions are not
+         *     searched: restoring one may bring back a picture deleted since.
          */
         delete: operations["deleteMedia"];
         options?: never;
