@@ -7,13 +7,20 @@ import { HttpError, badRequest, zodToFieldErrors, type FieldError } from "../htt
 import { pageQuery } from "../http/pagination.ts";
 import { idParams, route } from "../http/validate.ts";
 import { adminMedia } from "./mappers.ts";
-import { deleteMedia, getMedia, listMedia, uploadMedia } from "./service.ts";
+import { deleteMedia, getMedia, listMedia, updateMediaMetadata, uploadMedia } from "./service.ts";
 
 const uploadFields = z.strictObject({
   caption: z.string().trim().max(1000).default(""),
   credit: z.string().trim().max(200).default(""),
   alt: z.string().trim().max(500).default(""),
 });
+
+// The same limits as an upload's fields; at least one of them.
+const metadataBody = z.strictObject({
+  caption: z.string().trim().max(1000),
+  credit: z.string().trim().max(200),
+  alt: z.string().trim().max(500),
+}).partial().refine((b) => Object.keys(b).length > 0, "Send at least one of alt, caption, credit.");
 
 const MULTER_MESSAGES: Partial<Record<multer.ErrorCode, string>> = {
   LIMIT_FILE_COUNT: "Send exactly one file.",
@@ -83,6 +90,13 @@ export function adminMediaRoutes(ctx: AppContext): Router {
 
   r.get("/media/:id", route({ params: idParams }, async ({ params }, _req, res) => {
     res.json(adminMedia(await getMedia(ctx.prisma, params.id), ctx.config.MEDIA_BASE_URL));
+  }));
+
+  // EDITOR+, like a delete: the text shows at once in every published story using the image, which a
+  // WRITER may not change (src/articles/service.ts assertCanEdit). Writers set it when they upload.
+  r.patch("/media/:id", requireRole(...EDITOR_PLUS), route({ params: idParams, body: metadataBody }, async ({ params, body }, req, res) => {
+    const m = await updateMediaMetadata(ctx.prisma, req.editor!, params.id, body);
+    res.json(adminMedia(m, ctx.config.MEDIA_BASE_URL));
   }));
 
   r.delete("/media/:id", requireRole(...EDITOR_PLUS), route({ params: idParams }, async ({ params }, req, res) => {

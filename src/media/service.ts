@@ -10,6 +10,7 @@ import { audit } from "../audit/service.ts";
 import { conflict, notFound } from "../http/errors.ts";
 import { decodeCursor, paginate } from "../http/pagination.ts";
 import { emit } from "../events/outbox.ts";
+import { key, visibleArticleKeys } from "../events/keys.ts";
 import { probeImage } from "./probe.ts";
 import type { MediaStorage } from "./storage.ts";
 
@@ -107,6 +108,47 @@ export async function getMedia(prisma: PrismaClient, id: number) {
   const m = await prisma.media.findUnique({ where: { id } });
   if (!m) throw notFound("Media");
   return m;
+}
+
+export type MetadataFields = Partial<UploadFields>;
+
+/**
+ * Changes an image's alt text, caption or credit. Public responses embed them
+ * (lead images and galleries in article documents and list items, collection
+ * images, author photos), so the event names every response showing the
+ * image: `article:<id>` of each visible article using it as lead or in its
+ * gallery (its document, and every list tagged with it), `collection:<slug>`
+ * of collections showing it as an item's picture, `author:<id>` of profiles
+ * using it as their photo. The media event also makes the read model rebuild
+ * those articles' documents in this transaction (src/delivery/read-model.ts),
+ * and the rebuilt document clears their stored JSON (the trigger), so no
+ * reader gets the old text after the commit. Pictures placed in a body keep
+ * the alt they were placed with: that HTML is the article's own.
+ * No version (Media has none): the last write wins for these three fields.
+ */
+export async function updateMediaMetadata(prisma: PrismaClient, actor: Actor, id: number, fields: MetadataFields) {
+  return prisma.$transaction(async (tx) => {
+    // Locked, so a concurrent "use this image" either lands before the keys are read or waits for the commit.
+    const locked = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Media" WHERE id = ${id} FOR UPDATE`;
+    if (!locked.length) throw notFound("Media");
+    const existing = await tx.media.findUniqueOrThrow({ where: { id } });
+    const row = await tx.media.update({ where: { id }, data: fields });
+    const changed = (["alt", "caption", "credit"] as const).filter((f) => existing[f] !== row[f]);
+    await audit(tx, {
+      actorId: actor.id, action: "media.update", targetType: "media", targetId: id, ip: actor.ip,
+      details: { changed },
+    });
+    if (!changed.length) return row;
+    const articles = await visibleArticleKeys(tx, { OR: [{ leadImageId: id }, { gallery: { some: { mediaId: id } } }] });
+    const collections = await tx.collection.findMany({ where: { items: { some: { imageId: id } } }, select: { slug: true } });
+    const authors = await tx.author.findMany({ where: { photoId: id }, select: { id: true } });
+    await emit(tx, {
+      type: "media.updated", entityType: "media", entityId: id, actorId: actor.id,
+      keys: [...articles, ...collections.map((c) => key.collection(c.slug)), ...authors.map((a) => `author:${a.id}`)],
+      data: { changed },
+    });
+    return row;
+  });
 }
 
 export async function deleteMedia(
