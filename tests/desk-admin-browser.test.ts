@@ -73,13 +73,14 @@ describe("the desk's admin pages and comment moderation in Chromium", { skip: br
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p, expectedStatuses.get(p));
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await webhooks?.stop();
     await purges?.stop();
     await t?.close();
     await hooks?.close();
     await cdn?.close();
+    for (const p of pages) assertNoConsoleErrors(p, expectedStatuses.get(p));
   });
 
   const open = async (options = {}) => {

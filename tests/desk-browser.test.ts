@@ -31,9 +31,10 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p);
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await t?.close();
+    for (const p of pages) assertNoConsoleErrors(p);
   });
 
   const open = async () => {

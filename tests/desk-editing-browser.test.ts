@@ -44,9 +44,10 @@ describe("the desk's article editor: credits, pictures, gallery, embargo, author
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p);
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await t?.close();
+    for (const p of pages) assertNoConsoleErrors(p);
   });
 
   const open = async (opts = LAPTOP) => {

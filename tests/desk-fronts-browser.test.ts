@@ -30,9 +30,10 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p);
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await t?.close();
+    for (const p of pages) assertNoConsoleErrors(p);
   });
 
   const open = async (options = LAPTOP) => {

@@ -22,9 +22,10 @@ describe("the desk's live entries and history diff in Chromium", { skip: browser
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p);
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await t?.close();
+    for (const p of pages) assertNoConsoleErrors(p);
   });
 
   const open = async (options = LAPTOP) => {
