@@ -1401,7 +1401,7 @@ export interface paths {
          *     `section.moved`, `section.updated`, `section.deleted`, `section.lead-pinned`,
          *     `section.lead-unpinned`; `comment.created`, `comment.approved`, `comment.rejected`, `comment.spam`,
          *     `comment.pending`, `comment.deleted`; `editor.renamed`, `editor.deactivated`,
-         *     `editor.reactivated`; `media.created`, `media.deleted`; `collection.created`, `collection.updated`,
+         *     `editor.reactivated`; `media.created`, `media.updated` (alt, caption or credit; `data.changed`), `media.deleted`; `collection.created`, `collection.updated`,
          *     `collection.deleted`, `collection.item-added`, `collection.item-updated`,
          *     `collection.item-removed`, `collection.reordered`; `live-entry.created`, `live-entry.updated`,
          *     `live-entry.deleted` (`data.articleId`, `data.seq`; key `entries:<articleId>` only: the article
@@ -1668,7 +1668,19 @@ export interface paths {
         delete: operations["deleteMedia"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an image's alt text, caption or credit
+         * @description EDITOR or ADMIN (the text shows at once in every published story using the image, which a WRITER may
+         *     not change; writers set it when uploading). Send any of `alt`, `caption`, `credit` (at least one; the
+         *     same limits as an upload; an empty string clears one). No `If-Match`: an image record carries no
+         *     version, and the last write wins. Audited (`media.update`). When the text changed, a `media.updated`
+         *     event rebuilds, in the same transaction, the public documents of every published article using the
+         *     image as its lead image or in its gallery (a gallery item without a caption of its own shows the
+         *     image's), and names the responses showing it (`article:<id>` of those articles, `collection:<slug>` of
+         *     collections showing it as an item's picture, `author:<id>` of profiles using it as their photo), so
+         *     caches and CDNs drop them. Pictures placed in an article's body keep the alt text they were placed with.
+         */
+        patch: operations["updateMedia"];
         trace?: never;
     };
     "/media/{year}/{month}/{file}": {
@@ -2528,6 +2540,27 @@ export interface webhooks {
          *     `GET /api/v1/admin/media/{id}`.
          */
         post: operations["mediaCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "media.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An image's alt text, caption or credit changed
+         * @description An image's alt text, caption or credit was changed (`PATCH /api/v1/admin/media/{id}`); the published
+         *     articles showing it have been re-rendered. `data` is `{id}`; read the record with `GET /api/v1/admin/media/{id}`.
+         */
+        post: operations["mediaUpdatedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4768,7 +4801,7 @@ export interface components {
          * @description An event type an endpoint subscribes to; `article.*`, `section.*`, `comment.*`, `media.*` and `*` subscribe to a family or to all.
          * @enum {string}
          */
-        WebhookEventType: "article.published" | "article.updated" | "article.unpublished" | "article.deleted" | "article.withdrawn" | "section.created" | "section.updated" | "section.renamed" | "section.moved" | "section.deleted" | "comment.created" | "comment.approved" | "media.created" | "media.deleted";
+        WebhookEventType: "article.published" | "article.updated" | "article.unpublished" | "article.deleted" | "article.withdrawn" | "section.created" | "section.updated" | "section.renamed" | "section.moved" | "section.deleted" | "comment.created" | "comment.approved" | "media.created" | "media.updated" | "media.deleted";
         /**
          * @description A WebhookEventType, a family such as `section.*`, or `*`.
          * @example article.published
@@ -5103,6 +5136,13 @@ export interface components {
             credit: string;
             /** @description Text alternative for screen readers. */
             alt: string;
+        };
+        /** @description An image's text; only the fields sent change (at least one). Leading and trailing spaces are trimmed. */
+        MediaUpdate: {
+            /** @description Text alternative for screen readers. */
+            alt?: string;
+            caption?: string;
+            credit?: string;
         };
         /**
          * @description The full image record, for the editor API.
@@ -9139,6 +9179,40 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    updateMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `id` answered when the resource was created or listed. */
+                id: components["parameters"]["IdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed image record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminMedia"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMediaFile: {
         parameters: {
             query?: never;
@@ -10691,6 +10765,42 @@ export interface operations {
         };
     };
     mediaCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt and redelivery. Process each id once. */
+                "Dateline-Event-Id": string;
+                "Dateline-Event-Type": string;
+                /** @description Unix seconds when this attempt was signed; refuse values far from your clock (e.g. 5 minutes). */
+                "Dateline-Timestamp": string;
+                /** @description `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`; during a secret rotation two values, comma-separated. Accept if any matches. */
+                "Dateline-Signature": string;
+                /** @description 1 on the first attempt; higher on retries and redeliveries. */
+                "Dateline-Delivery-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    data?: {
+                        id: components["schemas"]["Id"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered. Anything else is a failure; 408, 429 and 5xx (and timeouts and connection errors) are retried with backoff, honouring Retry-After; 410 disables the endpoint; redirects are not followed. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    mediaUpdatedWebhook: {
         parameters: {
             query?: never;
             header: {
