@@ -36,9 +36,10 @@ describe("editing an image's text in the desk's media library", { skip: browserS
     browser = await launch();
   });
   after(async () => {
-    for (const p of pages) assertNoConsoleErrors(p);
+    // Everything closed first: a failed check must not leave Chromium or the app running.
     await browser?.close();
     await t?.close();
+    for (const p of pages) assertNoConsoleErrors(p);
   });
 
   const open = async (options = LAPTOP) => {

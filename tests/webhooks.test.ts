@@ -188,7 +188,7 @@ describe("webhooks", () => {
     assert.equal((await t.get(`/api/v1/admin/webhooks/${e.id}`, { token: t.admin.token })).status, 404);
   });
 
-  test("media.*: an upload and a delete are each delivered with {id}", async () => {
+  test("media.*: an upload, an edit of its text and a delete are each delivered with {id}", async () => {
     await endpoint({ events: ["media.*"] });
     const file = await sharp({ create: { width: 2, height: 2, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
     const up = await request(t.server).post("/api/v1/admin/media").set("Authorization", `Bearer ${t.editor.token}`)
@@ -200,10 +200,14 @@ describe("webhooks", () => {
     assert.equal(rx.received.length, 1);
     assert.equal(rx.received[0].headers["dateline-event-type"], "media.created");
     assert.deepEqual(JSON.parse(rx.received[0].body).data, { id });
+    assert.equal((await t.patch(`/api/v1/admin/media/${id}`, { caption: "Kiln at dusk" }, { token: t.editor.token })).status, 200);
+    assert.equal(await pump(), 1);
+    assert.equal(rx.received[1].headers["dateline-event-type"], "media.updated");
+    assert.deepEqual(JSON.parse(rx.received[1].body).data, { id });
     assert.equal((await t.del(`/api/v1/admin/media/${id}`, { token: t.editor.token })).status, 204);
     assert.equal(await pump(), 1);
-    assert.equal(rx.received[1].headers["dateline-event-type"], "media.deleted");
-    assert.deepEqual(JSON.parse(rx.received[1].body).data, { id });
+    assert.equal(rx.received[2].headers["dateline-event-type"], "media.deleted");
+    assert.deepEqual(JSON.parse(rx.received[2].body).data, { id });
   });
 
   test("publish: one signed delivery with the public article; unpublish sends {id, slug}", async () => {

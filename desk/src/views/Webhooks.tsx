@@ -15,7 +15,7 @@ const FAMILIES: { family: Pattern; label: string; types: Pattern[] }[] = [
   { family: "article.*", label: "Articles", types: ["article.published", "article.updated", "article.unpublished", "article.deleted", "article.withdrawn"] },
   { family: "section.*", label: "Sections", types: ["section.created", "section.updated", "section.renamed", "section.moved", "section.deleted"] },
   { family: "comment.*", label: "Comments", types: ["comment.created", "comment.approved"] },
-  { family: "media.*", label: "Media", types: ["media.created", "media.deleted"] },
+  { family: "media.*", label: "Media", types: ["media.created", "media.updated", "media.deleted"] },
 ];
 const OVERLAPS: { seconds: number; label: string }[] = [
   { seconds: 3600, label: "1 hour" },

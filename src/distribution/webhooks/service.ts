@@ -25,7 +25,7 @@ export const WEBHOOK_EVENTS = [
   "article.published", "article.updated", "article.unpublished", "article.deleted", "article.withdrawn",
   "section.created", "section.updated", "section.renamed", "section.moved", "section.deleted",
   "comment.created", "comment.approved",
-  "media.created", "media.deleted",
+  "media.created", "media.updated", "media.deleted",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number] | "ping";
 
@@ -291,6 +291,7 @@ export function webhookType(e: Pick<CommittedEvent, "type" | "keys">, archivedPu
     case "comment.created":
     case "comment.approved":
     case "media.created":
+    case "media.updated":
     case "media.deleted":
       return e.type;
     default:
