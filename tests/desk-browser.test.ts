@@ -237,9 +237,17 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.getByLabel("Kind").selectOption("ANALYSIS");
     assert.equal(await listed(), 1);
     await page.getByRole("link", { name: "Airship hangar reopens" }).waitFor();
-    // Full-text search over every status, with the highlighted snippet.
     await page.getByLabel("Kind").selectOption("");
     await page.getByLabel("Section").selectOption("");
+    // By author (the editor directory): the writer's stories, as the API lists them.
+    const writersOwn = (await t.get(`/api/v1/admin/articles?author=${t.writer.id}&limit=100`, { token: t.editor.token })).body.data as { author: { name: string } }[];
+    assert.ok(writersOwn.length >= 2);
+    const writerName = writersOwn[0]!.author.name;
+    await page.getByLabel("Author").selectOption({ label: writerName });
+    assert.equal(await listed(), writersOwn.length);
+    assert.deepEqual(new Set(await rows.locator("td:nth-child(4)").allInnerTexts()), new Set([writerName]));
+    await page.getByLabel("Author").selectOption("");
+    // Full-text search over every status, with the highlighted snippet.
     await page.getByLabel("Search").fill("zeppelin");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     assert.equal(await listed(), 1);
@@ -254,6 +262,20 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await page.getByTestId("article-status").filter({ hasText: "Draft" }).waitFor();
     let stored = (await t.get(`/api/v1/admin/articles/${zeppelin.id}`, { token: t.editor.token })).body;
     assert.equal(stored.reviewNote, "Add the opening hours.");
+
+    // A preview link to copy and pass on: it opens the draft without signing in, marked noindex.
+    await tab.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.getByRole("button", { name: "Preview link", exact: true }).click();
+    const previewUrl = await page.getByLabel(/Preview link/).inputValue();
+    assert.ok(previewUrl.startsWith(`${base}/api/v1/preview/`), previewUrl);
+    await page.getByRole("button", { name: "Copy", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "Copied." }).waitFor();
+    assert.equal(await page.evaluate("navigator.clipboard.readText()"), previewUrl);
+    const previewed = await fetch(previewUrl);
+    assert.equal(previewed.status, 200);
+    assert.match(previewed.headers.get("x-robots-tag") ?? "", /noindex/);
+    assert.equal(((await previewed.json()) as { headline: string }).headline, "Airship hangar reopens");
+    await assertAccessible(page, "the editor with a preview link");
 
     // Schedule for tomorrow 09:30 newsroom time (SITE_TIMEZONE=Asia/Shanghai, UTC+8), whatever the browser's zone.
     const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);

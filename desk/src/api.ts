@@ -4,7 +4,7 @@
 // desk keeps the pair in localStorage so a reload or a second tab stays signed in,
 // and follows other tabs' refreshes through the `storage` event (a refresh token
 // presented after it was rotated ends the whole session on the server).
-import { createDatelineClient, DatelineProblem, toProblem, type Schemas, type TokenPair } from "@dateline/client";
+import { createDatelineClient, DatelineProblem, toProblem, unwrap, type Schemas, type TokenPair } from "@dateline/client";
 
 export type Article = Schemas["AdminArticle"];
 export type Section = Schemas["AdminSection"];
@@ -12,6 +12,7 @@ export type Editor = Schemas["Editor"];
 export type ArticleStatus = Schemas["ArticleStatus"];
 export type ArticleKind = Schemas["ArticleKind"];
 export type LockedBy = Schemas["LockedBy"];
+export type DirectoryEntry = Schemas["EditorDirectory"]["data"][number];
 export { DatelineProblem };
 
 const STORAGE_KEY = "dateline.desk.session";
@@ -136,6 +137,22 @@ export function loadSections(): Promise<Section[]> {
 /** After a section is created, changed or deleted: the next loadSections() reads them again. */
 export function forgetSections(): void {
   sectionsPromise = null;
+}
+
+let directory: Promise<DirectoryEntry[]> | null = null;
+/** Every active desk editor (GET /admin/editor-directory, open to every role), read once per page load. */
+export function loadDirectory(): Promise<DirectoryEntry[]> {
+  directory ??= (async () => {
+    const all: DirectoryEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await unwrap(dateline.api.GET("/api/v1/admin/editor-directory", { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
+      all.push(...page.data);
+      cursor = page.meta.nextCursor ?? undefined;
+    } while (cursor);
+    return all.sort((a, b) => a.name.localeCompare(b.name));
+  })().catch((err) => { directory = null; throw err; });
+  return directory;
 }
 
 export { formatTime } from "./time.ts";

@@ -57,6 +57,16 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
   const [returnNote, setReturnNote] = useState("");
   const [scheduleAt, setScheduleAt] = useState("");
   const [preview, setPreview] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  const copyPreview = async (url: string) => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
+    } catch {
+      // No clipboard permission (an insecure origin, say): the field is selected for Ctrl/Cmd+C instead.
+      document.getElementById("wf-preview-url")?.focus();
+    }
+  };
   const [withdrawReason, setWithdrawReason] = useState("");
   const rich = useRef<RichTextHandle>(null);
   // The latest values for timers and async callbacks.
@@ -281,6 +291,7 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
     try {
       const link = await unwrap(dateline.api.POST("/api/v1/admin/articles/{id}/preview", { params: { path: { id } } }));
       setPreview(new URL(link.url, location.origin).href);
+      setCopied(false);
     } catch (err) {
       setNotice({ ok: false, text: `Preview link failed: ${describe(err)}` });
     }
@@ -469,7 +480,17 @@ export function ArticleEditor({ id, me }: { id: number; me: Editor }) {
           {can.restore && <button type="button" class="primary" disabled={busy} onClick={restoreFromTrash}>Restore from the trash</button>}
           <div class="sub">
             <button type="button" onClick={makePreview} disabled={trashed}>Preview link</button>
-            {preview && <p class="small"><a href={preview} target="_blank" rel="noopener noreferrer">Open the preview</a> (valid 24 hours)</p>}
+            {preview && (
+              <div class="small preview-link">
+                <label for="wf-preview-url">Preview link (valid 24 hours)</label>
+                <div class="row">
+                  <input id="wf-preview-url" type="url" readOnly value={preview} onFocus={(e) => e.currentTarget.select()} />
+                  <button type="button" onClick={() => copyPreview(preview)}>Copy</button>
+                </div>
+                <a href={preview} target="_blank" rel="noopener noreferrer">Open the preview</a>
+                {copied && <span role="status" class="muted"> Copied.</span>}
+              </div>
+            )}
           </div>
           {(can.correct || status === "PUBLISHED" || status === "ARCHIVED" || status === "WITHDRAWN") && <Corrections id={id} canAdd={can.correct} onAdded={reread} />}
           {can.withdraw && (

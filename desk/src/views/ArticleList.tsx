@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  dateline, describe, formatTime, KIND_LABELS, loadSections, sectionTree, STATUS_LABELS,
-  type Article, type ArticleKind, type ArticleStatus, type Editor, type Section,
+  dateline, describe, formatTime, KIND_LABELS, loadDirectory, loadSections, sectionTree, STATUS_LABELS,
+  type Article, type ArticleKind, type ArticleStatus, type DirectoryEntry, type Editor, type Section,
 } from "../api.ts";
 import { href } from "../router.ts";
 
@@ -16,13 +16,13 @@ const TABS: Tab[] = [
   { id: "trash", label: "Trash", trashed: true },
 ];
 
-interface Filters { tab: string; q: string; section: string; kind: string; mine: boolean }
+interface Filters { tab: string; q: string; section: string; kind: string; mine: boolean; author: string }
 
 // The list's filters survive a visit to an article and back (same tab of the browser).
 let remembered: Filters | null = null;
 
 export function ArticleList({ me }: { me: Editor }) {
-  const [filters, setFilters] = useState<Filters>(() => remembered ?? { tab: "all", q: "", section: "", kind: "", mine: me.role === "WRITER" });
+  const [filters, setFilters] = useState<Filters>(() => remembered ?? { tab: "all", q: "", section: "", kind: "", mine: me.role === "WRITER", author: "" });
   const [query, setQuery] = useState(filters.q);
   const [items, setItems] = useState<Article[]>([]);
   const [snippets, setSnippets] = useState<Map<number, string>>(new Map());
@@ -32,7 +32,11 @@ export function ArticleList({ me }: { me: Editor }) {
   const [sections, setSections] = useState<Section[]>([]);
   const generation = useRef(0);
 
-  useEffect(() => { loadSections().then(setSections, () => {}); }, []);
+  const [people, setPeople] = useState<DirectoryEntry[]>([]);
+  useEffect(() => {
+    loadSections().then(setSections, () => {});
+    loadDirectory().then(setPeople, () => {});
+  }, []);
 
   const fetchPage = async (f: Filters, after: string | null) => {
     const tab = TABS.find((t) => t.id === f.tab) ?? TABS[0];
@@ -45,7 +49,7 @@ export function ArticleList({ me }: { me: Editor }) {
           ...(f.q.trim() ? { q: f.q.trim() } : {}),
           ...(f.section ? { section: f.section } : {}),
           ...(f.kind ? { kind: f.kind as ArticleKind } : {}),
-          ...(f.mine ? { author: me.id } : {}),
+          ...(f.mine ? { author: me.id } : f.author ? { author: Number(f.author) } : {}),
           ...(after ? { cursor: after } : {}),
         },
       },
@@ -121,6 +125,14 @@ export function ArticleList({ me }: { me: Editor }) {
           <select id="f-kind" value={filters.kind} onChange={(e) => update({ kind: e.currentTarget.value })}>
             <option value="">All kinds</option>
             {Object.entries(KIND_LABELS).map(([k, label]) => <option key={k} value={k}>{label}</option>)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-author">Author</label>
+          <select id="f-author" value={filters.mine ? String(me.id) : filters.author} disabled={filters.mine}
+            onChange={(e) => update({ author: e.currentTarget.value })}>
+            <option value="">Anyone</option>
+            {people.map((p) => <option key={p.id} value={String(p.id)}>{p.name}</option>)}
           </select>
         </div>
         <div class="field check">

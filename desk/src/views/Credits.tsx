@@ -1,10 +1,9 @@
 import "./editor-extras.css";
 import { useEffect, useState } from "preact/hooks";
 import { unwrap, type Schemas } from "@dateline/client";
-import { dateline, describe, type Article } from "../api.ts";
+import { dateline, describe, loadDirectory, type Article, type DirectoryEntry } from "../api.ts";
 import { OrderedList } from "./OrderedList.tsx";
 
-type DirectoryEntry = Schemas["EditorDirectory"]["data"][number];
 type AuthorRole = Schemas["AuthorRole"];
 type Author = Schemas["Author"];
 type Credit = Article["authors"][number];
@@ -17,21 +16,6 @@ export const AUTHOR_ROLES: AuthorRole[] = [
 ];
 const roleLabel = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
 
-let directory: Promise<DirectoryEntry[]> | null = null;
-/** Every active desk editor (GET /admin/editor-directory, open to every role), read once per page load. */
-function loadDirectory(): Promise<DirectoryEntry[]> {
-  directory ??= (async () => {
-    const all: DirectoryEntry[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await unwrap(dateline.api.GET("/api/v1/admin/editor-directory", { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
-      all.push(...page.data);
-      cursor = page.meta.nextCursor ?? undefined;
-    } while (cursor);
-    return all.sort((a, b) => a.name.localeCompare(b.name));
-  })().catch((err) => { directory = null; throw err; });
-  return directory;
-}
 
 /**
  * The desk editors credited on the article ("Editor: Liu Fang, Zhao Min" on the page), in credit order:
