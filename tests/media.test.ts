@@ -440,6 +440,12 @@ describe("media uploads", () => {
     });
     assert.equal((await t.del(`/api/v1/admin/media/${collectionImage.body.id}`, { token: t.admin.token })).status, 409);
 
+    const photo = await upload(t, png(3, 6));
+    await t.post("/api/v1/admin/authors", { slug: "media-photographer", name: "Media Photographer", photo: photo.body.id }, { token: t.editor.token });
+    const photoInUse = await t.del(`/api/v1/admin/media/${photo.body.id}`, { token: t.admin.token });
+    assert.equal(photoInUse.status, 409);
+    assert.match(photoInUse.body.detail, /1 author profile photo/);
+
     await t.db.prisma.article.update({ where: { id: article.id }, data: { leadImageId: null } });
     assert.equal((await t.del(`/api/v1/admin/media/${lead.body.id}`, { token: t.admin.token })).status, 204);
   });

@@ -164,6 +164,7 @@ export async function deleteMedia(
     const lead = await tx.article.count({ where: { leadImageId: id } });
     const gallery = await tx.galleryItem.count({ where: { mediaId: id } });
     const collections = await tx.collectionItem.count({ where: { imageId: id } });
+    const authorPhotos = await tx.author.count({ where: { photoId: id } });
     // Pictures placed in a body (the desk's Image button) are <img src=".../media/<storageKey>">, under
     // this server's /media or MEDIA_BASE_URL: found by the key, which is unique, in article bodies (the
     // trash included) and live entries. A scan, but deleting media is rare and done by hand. Old
@@ -172,11 +173,12 @@ export async function deleteMedia(
     const [{ bodies, entries }] = await tx.$queryRaw<{ bodies: number; entries: number }[]>`
       SELECT (SELECT count(*)::int FROM "Article" WHERE strpos(body, ${needle}) > 0) AS bodies,
              (SELECT count(*)::int FROM "LiveEntry" WHERE strpos(body, ${needle}) > 0) AS entries`;
-    if (lead + gallery + collections + bodies + entries > 0) {
+    if (lead + gallery + collections + authorPhotos + bodies + entries > 0) {
       const uses = [
         lead && `${lead} article lead image(s)`,
         gallery && `${gallery} gallery item(s)`,
         collections && `${collections} collection item(s)`,
+        authorPhotos && `${authorPhotos} author profile photo(s)`,
         bodies && `a picture in ${bodies} article bod${bodies === 1 ? "y" : "ies"}`,
         entries && `a picture in ${entries} live entr${entries === 1 ? "y" : "ies"}`,
       ].filter(Boolean);

@@ -1661,7 +1661,7 @@ export interface paths {
         /**
          * Delete an image and its file
          * @description EDITOR or ADMIN. An image still used as an article's lead image (including articles in the trash), in
-         *     a gallery, by a collection item, or as a picture in an article's body (the trash included) or a live
+         *     a gallery, by a collection item, as an author profile's photo, or as a picture in an article's body (the trash included) or a live
          *     entry's body (its `/media/<key>` URL) is a `409` (`in-use`), naming the uses. Old revisions are not
          *     searched: restoring one may bring back a picture deleted since.
          */
