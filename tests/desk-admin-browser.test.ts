@@ -5,14 +5,14 @@
 // queue and purges keys by hand (an HTTP purger with a local receiver); adds an editor with a suggested
 // password. An editor bulk-approves two waiting comments, one a reply shown with the comment it
 // answers, and the public list then shows them. axe on every screen, no console errors under the CSP.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import http from "node:http";
 import { pino } from "pino";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip, type TestPage } from "./support/browser.ts";
 import { makeArticle, makeSection, publish, type TestApp } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
+import { assertAccessible, assertNoConsoleErrors, deskTabs, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
 import { createWebhookRuntime, type WebhookRuntime } from "../src/distribution/webhooks/service.ts";
 import { createPurgeService, type PurgeService } from "../src/distribution/purge/service.ts";
 
@@ -45,12 +45,10 @@ const hmac = (secret: string, timestamp: string, body: string) => crypto.createH
 describe("the desk's admin pages and comment moderation in Chromium", { skip: browserSkip() }, () => {
   let t: TestApp;
   let base: string;
-  let browser: TestBrowser;
   let hooks: Receiver;
   let cdn: Receiver;
   let webhooks: WebhookRuntime;
   let purges: PurgeService;
-  const pages: TestPage[] = [];
   // Chromium logs a 4xx a test provokes on purpose as a console error; those tabs name the status.
   const expectedStatuses = new Map<TestPage, number[]>();
   const logger = pino({ level: "silent" });
@@ -70,24 +68,17 @@ describe("the desk's admin pages and comment moderation in Chromium", { skip: br
     purges = createPurgeService(t.db.prisma, logger, t.config, { pollIntervalMs: 200 });
     await purges.start(t.events);
     await makeSection(t, "world", undefined, "World");
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await webhooks?.stop();
-    await purges?.stop();
-    await t?.close();
-    await hooks?.close();
-    await cdn?.close();
-    for (const p of pages) assertNoConsoleErrors(p, expectedStatuses.get(p));
+  const { open } = deskTabs({
+    cleanup: async () => {
+      await webhooks?.stop();
+      await purges?.stop();
+      await t?.close();
+      await hooks?.close();
+      await cdn?.close();
+    },
+    expectedStatuses: (tab) => expectedStatuses.get(tab),
   });
-
-  const open = async (options = {}) => {
-    const tab = await browser.newPage({ ...LAPTOP, ...options });
-    pages.push(tab);
-    return tab;
-  };
 
   let endpointId = 0;
 

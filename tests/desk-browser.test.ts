@@ -4,23 +4,21 @@
 // API. Two tabs editing one article meet the 412 conflict screen and resolve it both ways. Every page
 // runs under the desk's strict CSP with no console error. Screenshots go to test-artifacts/;
 // UPDATE_README_SCREENSHOT=1 also rewrites docs/screenshots/desk-editor.png.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip, type TestPage } from "./support/browser.ts";
 import { makeArticle, makeSection, PASSWORD, publish, type TestApp } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, saved, startDeskApp, until } from "./support/desk.ts";
+import { assertAccessible, assertNoConsoleErrors, deskTabs, LAPTOP, login, saved, startDeskApp, until } from "./support/desk.ts";
 import { REPO_ROOT } from "../src/paths.ts";
 
 const SCREENSHOT_DOC = path.join(REPO_ROOT, "docs", "screenshots", "desk-editor.png");
 
 describe("the desk in Chromium", { skip: browserSkip() }, () => {
   let t: TestApp;
-  let browser: TestBrowser;
   let base: string;
-  const pages: TestPage[] = [];
 
   before(async () => {
     // The newsroom's clock is not the browser's (UTC here): the schedule picker must use the site's.
@@ -28,20 +26,10 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     await makeSection(t, "world", undefined, "World");
     await makeSection(t, "asia", "world", "Asia");
     await makeSection(t, "business", undefined, "Business");
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await t?.close();
-    for (const p of pages) assertNoConsoleErrors(p);
+  const { open, forget } = deskTabs({
+    cleanup: () => t?.close(),
   });
-
-  const open = async () => {
-    const tab = await browser.newPage(LAPTOP);
-    pages.push(tab);
-    return tab;
-  };
 
   let articleId = 0;
   let writerTab: TestPage | undefined;
@@ -126,7 +114,7 @@ describe("the desk in Chromium", { skip: browserSkip() }, () => {
     assert.ok(writerTab);
     assertNoConsoleErrors(writerTab);
     await writerTab.close();
-    pages.splice(pages.indexOf(writerTab), 1);
+    forget(writerTab);
     await page.getByRole("button", { name: "Publish now" }).click();
     await page.getByTestId("article-status").filter({ hasText: "Published" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Published: now published." }).waitFor();

@@ -5,23 +5,21 @@
 // is filled from the library and by an upload, captioned, reordered by the keyboard and trimmed; an embargo
 // is set in the site's time zone and lifted; the Authors page is read-only for writers and edited by an
 // editor. axe-core on each new screen and state; no console error under the desk's CSP.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip } from "./support/browser.ts";
 import { makeArticle, makeSection, publish, type TestApp, type TestEditor } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, saved, startDeskApp, TABLET, until } from "./support/desk.ts";
+import { assertAccessible, deskTabs, login, saved, startDeskApp, TABLET, until } from "./support/desk.ts";
 
 const png = (r: number, g: number, b: number, width = 80, height = 50) =>
   sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
 
 describe("the desk's article editor: credits, pictures, gallery, embargo, authors", { skip: browserSkip() }, () => {
   let t: TestApp;
-  let browser: TestBrowser;
   let base: string;
   let liu: TestEditor;
   let zhao: TestEditor;
-  const pages: TestPage[] = [];
 
   /** Uploads an image through the editor API as `who` (multipart, as the desk does). */
   const upload = async (who: TestEditor, alt: string, buffer: Buffer) => {
@@ -41,20 +39,11 @@ describe("the desk's article editor: credits, pictures, gallery, embargo, author
     zhao = await t.addEditor("EDITOR", "Zhao Min");
     const profile = await t.post("/api/v1/admin/authors", { slug: "ann-lee", name: "Ann Lee", bio: "Covers the waterfront." }, { token: t.editor.token });
     assert.equal(profile.status, 201);
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await t?.close();
-    for (const p of pages) assertNoConsoleErrors(p);
+  const { open } = deskTabs({
+    cleanup: () => t?.close(),
   });
 
-  const open = async (opts = LAPTOP) => {
-    const tab = await browser.newPage(opts);
-    pages.push(tab);
-    return tab;
-  };
   const stored = async (id: number) => (await t.get(`/api/v1/admin/articles/${id}`, { token: t.editor.token })).body;
 
   let storyId = 0;

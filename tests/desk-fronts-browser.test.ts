@@ -4,17 +4,15 @@
 // screen and reloads; an editor pins and unpins a section front's lead and the public front follows;
 // an admin creates, moves and deletes a sub-section; a writer is offered neither screen. axe on each
 // screen, no console errors under the desk's CSP; screenshots in test-artifacts/.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip } from "./support/browser.ts";
 import { makeArticle, makeSection, publish, type TestApp } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
+import { assertAccessible, assertNoConsoleErrors, deskTabs, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
 
 describe("collections and section fronts in the desk", { skip: browserSkip() }, () => {
   let t: TestApp;
-  let browser: TestBrowser;
   let base: string;
-  const pages: TestPage[] = [];
   const stories: { id: number; slug: string; headline: string }[] = [];
 
   before(async () => {
@@ -27,20 +25,10 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
       await publish(t, a.id);
       stories.push({ id: a.id, slug: a.slug, headline });
     }
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await t?.close();
-    for (const p of pages) assertNoConsoleErrors(p);
+  const { open, forget } = deskTabs({
+    cleanup: () => t?.close(),
   });
-
-  const open = async (options = LAPTOP) => {
-    const tab = await browser.newPage(options);
-    pages.push(tab);
-    return tab;
-  };
 
   let collectionId = 0;
   const adminOrder = async () => ((await t.get(`/api/v1/admin/collections/${collectionId}`, { token: t.editor.token })).body.items as { article: { id: number } }[])
@@ -234,7 +222,7 @@ describe("collections and section fronts in the desk", { skip: browserSkip() }, 
     await page.getByRole("alert").filter({ hasText: /^City: / }).waitFor();
     assert.equal((await t.get("/api/v1/sections/city")).status, 200);
     assertNoConsoleErrors(tab, [409, 412]);
-    pages.splice(pages.indexOf(tab), 1);
+    forget(tab);
   });
 
   it("a writer is offered neither screen", async () => {

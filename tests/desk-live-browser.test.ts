@@ -4,35 +4,23 @@
 // the list without the tools. The history compares a revision with the current version side by
 // side, word by word (<del>/<ins>, marked by more than colour), and restores it. axe-core on each
 // state, no console errors under the desk's CSP; screenshots desk-live and desk-history-diff.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip } from "./support/browser.ts";
 import { makeArticle, makeSection, type TestApp } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
+import { assertAccessible, deskTabs, login, startDeskApp, TABLET, until } from "./support/desk.ts";
 
 describe("the desk's live entries and history diff in Chromium", { skip: browserSkip() }, () => {
   let t: TestApp;
-  let browser: TestBrowser;
   let base: string;
-  const pages: TestPage[] = [];
 
   before(async () => {
     ({ t, base } = await startDeskApp());
     await makeSection(t, "world", undefined, "World");
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await t?.close();
-    for (const p of pages) assertNoConsoleErrors(p);
+  const { open } = deskTabs({
+    cleanup: () => t?.close(),
   });
-
-  const open = async (options = LAPTOP) => {
-    const tab = await browser.newPage(options);
-    pages.push(tab);
-    return tab;
-  };
 
   it("an editor posts two entries to a LIVE draft, edits one, deletes the other; readers get the right one once it is published", async () => {
     const story = await makeArticle(t, { headline: "Flood watch on the river delta", section: "world", kind: "LIVE", slug: "flood-watch-delta" });

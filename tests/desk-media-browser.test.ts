@@ -3,20 +3,18 @@
 // new text in the public API at once; Escape closes the form and gives focus back to the Edit button;
 // a writer is offered no Edit. axe on the open form, no console errors under the desk's CSP, at laptop
 // and tablet width.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { browserSkip, launch, type TestBrowser, type TestPage } from "./support/browser.ts";
+import { browserSkip } from "./support/browser.ts";
 import { makeArticle, makeSection, publish, type TestApp } from "./support/harness.ts";
-import { assertAccessible, assertNoConsoleErrors, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
+import { assertAccessible, deskTabs, LAPTOP, login, startDeskApp, TABLET, until } from "./support/desk.ts";
 import { uploadMedia } from "../src/media/service.ts";
 import { localDiskStorage } from "../src/media/storage.ts";
 
 describe("editing an image's text in the desk's media library", { skip: browserSkip() }, () => {
   let t: TestApp;
-  let browser: TestBrowser;
   let base: string;
-  const pages: TestPage[] = [];
   let slug = "";
 
   before(async () => {
@@ -33,20 +31,10 @@ describe("editing an image's text in the desk's media library", { skip: browserS
     await publish(t, a.id);
     slug = a.slug;
     assert.equal((await t.get(`/api/v1/articles/${slug}`)).body.leadImage.caption, "The morning ferry.");
-    browser = await launch();
   });
-  after(async () => {
-    // Everything closed first: a failed check must not leave Chromium or the app running.
-    await browser?.close();
-    await t?.close();
-    for (const p of pages) assertNoConsoleErrors(p);
+  const { open } = deskTabs({
+    cleanup: () => t?.close(),
   });
-
-  const open = async (options = LAPTOP) => {
-    const tab = await browser.newPage(options);
-    pages.push(tab);
-    return tab;
-  };
 
   for (const [width, options] of [["laptop", LAPTOP], ["tablet", TABLET]] as const) {
     it(`an editor edits alt text and caption by keyboard; the public article follows (${width})`, async () => {

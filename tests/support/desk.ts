@@ -2,13 +2,14 @@
 // form, waiting without page-side evaluation (the desk's CSP refuses 'unsafe-eval'), axe-core
 // accessibility checks, and the console-error rule. Each test file starts its own app and Chromium.
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import type { TestPage } from "./browser.ts";
+import { launch, type TestBrowser, type TestPage } from "./browser.ts";
 import { PASSWORD, startTestApp, type TestApp } from "./harness.ts";
 import { DESK_DIST } from "../../src/desk/routes.ts";
 import { REPO_ROOT } from "../../src/paths.ts";
@@ -69,4 +70,41 @@ export async function login(page: Page, base: string, email: string, password = 
 /** Waits until the editor's save status says the changes are saved. */
 export async function saved(page: Page): Promise<void> {
   await page.getByTestId("save-state").filter({ hasText: /^Saved at/ }).waitFor({ timeout: 15_000 });
+}
+
+/**
+ * The Chromium of one desk test file and the tabs it opens; call it inside the file's `describe`. It
+ * registers the hooks: Chromium starts before the tests; after them it is closed, then `cleanup` runs (the
+ * app, receivers), and only then is every tracked tab's console checked. So a failed check never leaves a
+ * browser or a server running (which held a whole `npm test` open once).
+ */
+export function deskTabs(options: {
+  cleanup?: () => Promise<unknown>;
+  /** Statuses a tab provokes on purpose (Chromium logs them as console errors). */
+  expectedStatuses?: (tab: TestPage) => number[] | undefined;
+} = {}) {
+  let browser: TestBrowser | undefined;
+  const pages: TestPage[] = [];
+  before(async () => { browser = await launch(); });
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await options.cleanup?.();
+    }
+    for (const p of pages) assertNoConsoleErrors(p, options.expectedStatuses?.(p));
+  });
+  return {
+    /** A tab in a fresh context (own storage), at laptop size unless told otherwise. */
+    async open(contextOptions: Parameters<TestBrowser["newPage"]>[0] = LAPTOP): Promise<TestPage> {
+      if (!browser) throw new Error("Chromium is not running");
+      const tab = await browser.newPage({ ...LAPTOP, ...contextOptions });
+      pages.push(tab);
+      return tab;
+    },
+    /** Stops tracking a tab the test has checked and closed itself. */
+    forget(tab: TestPage): void {
+      pages.splice(pages.indexOf(tab), 1);
+    },
+  };
 }
